@@ -1,0 +1,52 @@
+# 一件事导办助手 — the two commands a new user needs are `make run` and `make test`.
+# Everything else is a building block of those two.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+APP_PY := .venv/app/bin/python
+RASA := .venv/rasa/bin/rasa
+
+.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate bench bench-search import clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+setup:  ## install what is missing (venvs, redis-server), train the model and build the index if inputs changed
+	@scripts/setup.sh
+
+setup-test:  ## setup plus what the tests need (chromium)
+	@scripts/setup.sh --with-browser
+
+run: setup  ## set up, then start Redis, actions, Rasa and the gateway; Ctrl-C stops all
+	@$(APP_PY) scripts/stack.py run
+
+test: setup-test  ## set up, then run every test (lint, pytest incl. end-to-end, rasa data validate, rasa test stories)
+	@scripts/test.sh
+
+lint:  ## ruff over the Python code
+	@.venv/app/bin/ruff check .
+
+test-py:  ## pytest only (assumes setup)
+	@HF_HUB_OFFLINE=1 $(APP_PY) -m pytest -q
+
+validate:  ## rasa data validate
+	@$(RASA) data validate --fail-on-warnings
+
+test-rasa:  ## Rasa test stories in tests/rasa (assumes setup)
+	@$(RASA) test core --model models/current.tar.gz --stories tests/rasa --fail-on-prediction-errors --out var/results/core
+
+cross-validate:  ## 5-fold NLU cross-validation report into var/results/nlu-cv (slow; not run in CI)
+	@$(RASA) test nlu --nlu data/nlu --cross-validation --folds 5 --out var/results/nlu-cv
+	@echo "report: var/results/nlu-cv/intent_report.json, DIETClassifier_report.json"
+
+bench: setup  ## chat turn benchmark against the stock moodbot baseline
+	@HF_HUB_OFFLINE=1 $(APP_PY) bench/turns.py
+
+bench-search: setup  ## knowledge search latency
+	@HF_HUB_OFFLINE=1 $(APP_PY) bench/search_latency.py
+
+import:  ## re-import the official data into knowledge/catalogue
+	@$(APP_PY) -m knowledge import $${HUNAN_DATA:-../shared/data/hunan-onething}
+	@$(APP_PY) -m knowledge validate
+
+clean:  ## remove trained models, caches and runtime data (keeps the venvs)
+	rm -rf models var .rasa results

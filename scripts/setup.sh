@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Set up whatever is missing, and nothing that is already there:
+#   - .venv/rasa (Python 3.10, Rasa 3.6.21) and .venv/app (Python 3.11, everything else),
+#     reinstalled only when their lock file changed;
+#   - redis-server (Debian package), and chromium with --with-browser (browser tests);
+#   - a trained Rasa model, retrained only when config, domain, training data or lexicon changed;
+#   - the knowledge search index, rebuilt only when the catalogue changed.
+# Every failure ends with one sentence saying what to do.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+WITH_BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) WITH_BROWSER=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
+
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# --- Python interpreters -----------------------------------------------------------------
+find_python() {  # $1 = major.minor; honours PYTHON310 / PYTHON311 overrides
+  local want="$1" var="PYTHON${1/./}" cand
+  if [[ -n "${!var:-}" ]]; then echo "${!var}"; return 0; fi
+  if command -v "python$want" >/dev/null 2>&1; then command -v "python$want"; return 0; fi
+  if command -v pyenv >/dev/null 2>&1; then
+    cand="$(ls -d "$(pyenv root)"/versions/"$want".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)"
+    if [[ -n "$cand" && -x "$cand" ]]; then echo "$cand"; return 0; fi
+  fi
+  return 1
+}
+
+make_venv() {  # $1 = name, $2 = python, $3 = lock file
+  local name="$1" py="$2" lock="$3" dir=".venv/$1" stamp
+  stamp="$(hash_of "$lock")"
+  if [[ -f "$dir/.lock-stamp" && "$(cat "$dir/.lock-stamp")" == "$stamp" ]]; then
+    return 0
+  fi
+  say "installing $dir from $lock (a few minutes the first time)"
+  [[ -x "$dir/bin/python" ]] || "$py" -m venv "$dir" || die "Could not create $dir with $py; install the venv module for that Python."
+  "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  "$dir/bin/python" -m pip install -q -r "$lock" \
+    || die "Installing $lock into $dir failed (see the pip output above); check the network access to PyPI and retry."
+  echo "$stamp" > "$dir/.lock-stamp"
+}
+
+PY310="$(find_python 3.10)" || die "Python 3.10 is needed for Rasa 3.6 and was not found: install it (for example 'pyenv install 3.10.13') or set PYTHON310=/path/to/python3.10."
+PY311="$(find_python 3.11)" || die "Python 3.11 is needed for the gateway and actions and was not found: install it (for example 'pyenv install 3.11.7') or set PYTHON311=/path/to/python3.11."
+mkdir -p .venv var/log var/cache
+make_venv rasa "$PY310" requirements/rasa.txt
+make_venv app "$PY311" requirements/app.txt
+
+# --- Debian packages ------------------------------------------------------------------------
+APT_UPDATED=0
+apt_install() {  # $1 = command to look for, $2 = package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [[ "$(id -u)" != "0" ]]; then
+    die "$2 is missing and installing it needs root: run 'sudo apt-get install -y $2', then run this again."
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "$2 is missing and this is not a Debian-like system: install $2 by hand, then run this again."
+  say "installing $2 (apt)"
+  if [[ "$APT_UPDATED" == 0 ]]; then apt-get update -qq >/dev/null || true; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null \
+    || die "apt-get could not install $2; run 'apt-get install -y $2' to see why."
+}
+apt_install redis-server redis-server
+if [[ "$WITH_BROWSER" == 1 ]]; then
+  apt_install chromium chromium
+fi
+
+# --- Rasa model -----------------------------------------------------------------------------
+# Retrain only when what the model is made of changed. The hash names the model file.
+MODEL_INPUTS=(config.yml domain.yml $(find data knowledge/lexicon -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' \) | sort))
+MODEL_HASH="$(hash_of "${MODEL_INPUTS[@]}" <(printf '%s\n' "${MODEL_INPUTS[@]}"))"
+MODEL_FILE="models/assistant-$MODEL_HASH.tar.gz"
+if [[ ! -f "$MODEL_FILE" ]]; then
+  say "training the Rasa model (inputs changed; about 2-4 minutes)"
+  mkdir -p models
+  .venv/rasa/bin/rasa train --fixed-model-name "assistant-$MODEL_HASH" --out models \
+      >var/log/rasa-train.log 2>&1 \
+    || { tail -n 30 var/log/rasa-train.log >&2; die "Rasa training failed; the log is in var/log/rasa-train.log."; }
+fi
+ln -sfn "$(basename "$MODEL_FILE")" models/current.tar.gz
+find models -name 'assistant-*.tar.gz' ! -name "$(basename "$MODEL_FILE")" -delete
+
+# --- Knowledge index ------------------------------------------------------------------------
+say "checking the knowledge index"
+HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/app/bin/python -m knowledge build-index \
+  || die "Building the knowledge index failed; run '.venv/app/bin/python -m knowledge build-index' to see why."
+
+say "ready"
