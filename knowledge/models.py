@@ -51,12 +51,14 @@ class Department(_Model):
 class Phones(_Model):
     consult: str | None = None  # 咨询电话 (basicInfo.zxdh)
     complaint: str | None = "0739-12345"  # 监督投诉电话 (basicInfo.jdtsdh)
+    note: str | None = None  # e.g. says the numbers are general county lines, not this matter's own
 
 
 class Place(_Model):
     name: str
     address: str | None = None
     hours: str | None = None
+    note: str | None = None  # e.g. 通用咨询窗口, not a dedicated window for this matter
 
 
 class Online(_Model):
@@ -65,6 +67,10 @@ class Online(_Model):
     onsite_visits: int | None = None  # basicInfo.aheadFrequency
     channels: list[str] = Field(default_factory=list)  # e.g. 湖南政务服务网, 湘易办APP
     urls: list[str] = Field(default_factory=list)
+    raw_online_channels: str | None = None  # xsblqd as published (code meanings unknown), e.g. "1,2"
+    raw_supported_channels: str | None = None  # zcblqd as published (code meanings unknown)
+    offline_note: str | None = None  # 线下办理说明 (xxbldsm)
+    result_delivery: str | None = None  # 结果送达说明 (jgsdsm), e.g. 可邮寄
 
 
 class TimeLimit(_Model):
@@ -87,11 +93,13 @@ class Material(_Model):
     form: str | None = None  # 原件/复印件/电子 as far as the data says (clxs decoded, raw kept below)
     raw_form: str | None = None
     kind: str | None = None  # clxz decoded: 申请表 / 证照 / 证明文书 / 其他
+    raw_kind: str | None = None  # clxz as published
     issuer: str | None = None  # cllyqdsm, e.g. 申请人自备 / 政府部门核发
     copies: int | None = None  # zzclfs
     spec: str | None = None  # zzclgg, e.g. 2寸白底彩照
     exempt_by_e_licence: bool = False  # mtjfs in (2, 3): the system checks the e-licence
     exemption_note: str | None = None  # mtjfssm
+    raw_exemption: str | None = None  # mtjfs as published
     has_blank_form: bool = False
     has_sample: bool = False
 
@@ -148,6 +156,7 @@ class Theme(_Model):
     reform: ReformFigures | None = None
     official_url: str | None = None
     checklist_id: str | None = None  # source checklist id (file name)
+    implementation_code: str | None = None  # 实施编码 (yjsSsqdbm), e.g. 43PCN0009225J0523
     source_file: str | None = None  # path relative to the data folder
     notes: list[str] = Field(default_factory=list)  # honest notes: unknown codes, caveats
     phrasings: list[str] = Field(default_factory=list)  # how citizens say it (merged from phrasings/)
