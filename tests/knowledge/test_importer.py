@@ -15,7 +15,8 @@ from knowledge.importer import import_catalogue, run_import
 from knowledge.models import Necessity, Provenance, Theme
 from knowledge.yamlio import load_file
 
-DATA = Path(os.environ.get("HUNAN_ONETHING_DATA", "/work/shared/data/hunan-onething"))
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("HUNAN_DATA", REPO.parent / "shared" / "data" / "hunan-onething"))
 NEWBORN_RAW = "raw/43PCN0009/768E6ABE9C2440DBB3493FD83BCA3036.json"
 EMPTY_MATERIALS = {
     "43PCP0011",
@@ -38,7 +39,11 @@ NO_GUIDE = {
     "43TCP0017",
 }
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"official export not found at {DATA}")
+
+@pytest.fixture(autouse=True, scope="module")
+def _official_export_present() -> None:
+    if not DATA.is_dir():
+        pytest.fail(f"official export not found at {DATA}: set HUNAN_DATA to the hunan-onething folder")
 
 
 @pytest.fixture(scope="module")
