@@ -1,0 +1,1 @@
+"""The gateway between user channels and Rasa (FastAPI). Build it with ``bot.app.create_app``."""

@@ -1,0 +1,35 @@
+"""``python -m bot``: serve the gateway with uvicorn, configured from the environment (bot.config)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from bot.app import create_app
+from bot.config import Settings, SettingsError
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    level = settings.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs request URLs at INFO; the Rasa status URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Gateway settings, read from the environment.
+
+Every variable, with its default (documented again in ``docs/gateway.md``):
+
+==========================  ==================================  =============================================
+Variable                    Default                             Meaning
+==========================  ==================================  =============================================
+GATEWAY_HOST                127.0.0.1                           address uvicorn binds
+GATEWAY_PORT                8080                                port uvicorn binds
+GATEWAY_LOG_LEVEL           info                                uvicorn / gateway log level
+RASA_URL                    http://127.0.0.1:5005               Rasa server base URL (REST channel + HTTP API)
+RASA_TOKEN                  (unset)                             Rasa ``--auth-token``; when set, health uses
+                                                                ``GET /status?token=`` (model loaded?),
+                                                                otherwise ``GET /``
+ACTION_SERVER_URL           http://127.0.0.1:5055/webhook       action server webhook (as in endpoints.yml)
+ACTION_SERVER_HEALTH_URL    derived: ACTION_SERVER_URL with     action server health endpoint
+                            its last path segment -> /health
+REDIS_URL                   redis://127.0.0.1:6390/0            Redis used by the gateway (app keys: ``yjs:``)
+CHAT_MAX_CHARS              500                                 longest accepted user message / things query
+CHAT_TIMEOUT_SECONDS        30                                  total time allowed for one Rasa reply
+SENDER_MAX_CHARS            128                                 longest accepted ``sender`` id
+GATEWAY_MAX_BODY_BYTES      65536                               raw request body cap, checked before parsing
+HEALTH_TIMEOUT_SECONDS      2                                   per-service timeout of ``/healthz`` checks
+KNOWLEDGE_PRELOAD           1                                   1: load knowledge.service in a background
+                                                                thread at startup; 0: on first use
+==========================  ==================================  =============================================
+
+Empty values count as unset. Bad values (e.g. ``GATEWAY_PORT=abc``) fail at startup with a clear error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Environment variable -> Settings field name.
+ENV_FIELDS: dict[str, str] = {
+    "GATEWAY_HOST": "host",
+    "GATEWAY_PORT": "port",
+    "GATEWAY_LOG_LEVEL": "log_level",
+    "RASA_URL": "rasa_url",
+    "RASA_TOKEN": "rasa_token",
+    "ACTION_SERVER_URL": "action_server_url",
+    "ACTION_SERVER_HEALTH_URL": "action_server_health_url",
+    "REDIS_URL": "redis_url",
+    "CHAT_MAX_CHARS": "chat_max_chars",
+    "CHAT_TIMEOUT_SECONDS": "chat_timeout_seconds",
+    "SENDER_MAX_CHARS": "sender_max_chars",
+    "GATEWAY_MAX_BODY_BYTES": "max_body_bytes",
+    "HEALTH_TIMEOUT_SECONDS": "health_timeout_seconds",
+    "KNOWLEDGE_PRELOAD": "knowledge_preload",
+}
+
+
+class SettingsError(ValueError):
+    """A gateway environment variable has an unusable value."""
+
+
+def derive_health_url(webhook_url: str) -> str:
+    """``http://h:5055/webhook`` -> ``http://h:5055/health`` (last path segment replaced)."""
+    parts = urlsplit(webhook_url)
+    base = parts.path.rstrip("/").rsplit("/", 1)[0] if "/" in parts.path.strip("/") else ""
+    return urlunsplit((parts.scheme, parts.netloc, f"{base}/health", "", ""))
+
+
+class Settings(BaseModel):
+    """Gateway configuration. Build it with :meth:`from_env` (or directly, in tests)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "info"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str | None = Field(default=None, repr=False)  # secret: kept out of logs
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+    action_server_health_url: str | None = None  # None: derived from action_server_url
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    chat_max_chars: int = Field(default=500, ge=1)
+    chat_timeout_seconds: float = Field(default=30.0, gt=0)
+    sender_max_chars: int = Field(default=128, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    health_timeout_seconds: float = Field(default=2.0, gt=0)
+    knowledge_preload: bool = True
+
+    @property
+    def rasa_base_url(self) -> str:
+        return self.rasa_url.rstrip("/")
+
+    @property
+    def rasa_webhook_url(self) -> str:
+        return f"{self.rasa_base_url}/webhooks/rest/webhook"
+
+    @property
+    def action_server_health(self) -> str:
+        return self.action_server_health_url or derive_health_url(self.action_server_url)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {field: env[var] for var, field in ENV_FIELDS.items() if env.get(var, "").strip()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            field_to_var = {field: var for var, field in ENV_FIELDS.items()}
+            problems = "; ".join(
+                f"{field_to_var.get(str(err['loc'][0]), err['loc'][0])}={values.get(str(err['loc'][0]))!r}: "
+                f"{err['msg']}"
+                for err in exc.errors()
+            )
+            raise SettingsError(f"invalid gateway settings: {problems}") from None

@@ -1,0 +1,83 @@
+"""User-facing texts (Simplified Chinese: short, warm, plain; read by elderly citizens too).
+
+Kept in one place so channels (REST, kiosk, Telegram) say the same thing.
+"""
+
+from __future__ import annotations
+
+HELPLINE = "0739-12345"
+
+# Chat replies made by the gateway itself (not by Rasa).
+RASA_UNAVAILABLE = f"抱歉，系统暂时有点忙，请稍后再试，或拨打 {HELPLINE}。"
+ACTION_SERVER_UNAVAILABLE = f"抱歉，事项查询暂时出了点问题，请稍后再试，或拨打 {HELPLINE}。"
+
+# Field names as a citizen (or the developer of a channel) would read them.
+FIELD_LABELS: dict[str, str] = {
+    "sender": "用户标识（sender）",
+    "message": "消息（message）",
+    "q": "查询内容（q）",
+    "k": "结果条数（k）",
+    "code": "事项编号（code）",
+}
+
+
+def _label(field: str | None) -> str:
+    if field is None:
+        return "请求内容"
+    return FIELD_LABELS.get(field, field)
+
+
+def message_too_long(limit: int) -> str:
+    return f"消息太长了，请不超过{limit}个字。"
+
+
+def body_too_large(limit_bytes: int) -> str:
+    return f"发送的内容太多了，请不超过{limit_bytes // 1024}KB。"
+
+
+def query_too_long(limit: int) -> str:
+    return f"查询内容太长了，请不超过{limit}个字。"
+
+
+def sender_too_long(limit: int) -> str:
+    return f"用户标识（sender）太长了，请不超过{limit}个字符。"
+
+
+def missing_field(field: str) -> str:
+    return f"缺少{_label(field)}，请补上后再发送。"
+
+
+def wrong_type(field: str | None, expected: str) -> str:
+    return f"{_label(field)}的格式不对，应该是{expected}。"
+
+
+def empty_field(field: str) -> str:
+    if field == "message":
+        return "请输入您想问的话。"
+    if field == "q":
+        return "请输入要查询的事项。"
+    return f"{_label(field)}不能为空。"
+
+
+def invalid_characters(field: str) -> str:
+    return f"{_label(field)}里有不能使用的字符。"
+
+
+def out_of_range(field: str, low: int, high: int) -> str:
+    return f"{_label(field)}应在{low}到{high}之间。"
+
+
+INVALID_JSON = "发送的内容不是有效的 JSON，请检查后再试。"
+EMPTY_BODY = '没有收到内容，请发送 JSON，例如 {"sender": "…", "message": "…"}。'
+NOT_AN_OBJECT = '发送的内容格式不对，应该是一个 JSON 对象，例如 {"sender": "…", "message": "…"}。'
+UNSUPPORTED_MEDIA_TYPE = "请用 JSON 格式发送（Content-Type: application/json）。"
+INVALID_REQUEST = "请求的格式不对，请检查后再试。"
+NOT_FOUND = "没有找到您要的内容。"
+METHOD_NOT_ALLOWED = "不支持这种请求方式。"
+INTERNAL_ERROR = f"抱歉，系统出了点问题，请稍后再试，或拨打 {HELPLINE}。"
+THINGS_UNAVAILABLE = f"抱歉，事项查询暂时用不了，请稍后再试，或拨打 {HELPLINE}。"
+THINGS_LOADING = "事项资料正在加载，请稍等几秒再试。"
+
+
+def thing_not_found(code: str) -> str:
+    return f"没有找到编号为“{code}”的事项，请检查编号是否正确。"

@@ -1,0 +1,70 @@
+"""Async client for Rasa's REST channel (``POST {RASA_URL}/webhooks/rest/webhook``).
+
+Transport only: it turns every way Rasa can fail (refused, timeout, 5xx, a reply that is not a JSON
+list of objects) into :class:`RasaUnavailable`, and returns the reply otherwise. What to tell the user
+then is decided by the caller (``bot.app.reply_to``). Rasa's health is checked in ``bot.health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not give a usable answer; ``reason`` is short and safe to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalise_reply(data: Any, sender: str) -> list[dict[str, Any]]:
+    """Check the REST-channel reply shape and pass every message through as Rasa sent it.
+
+    Each message keeps all its keys (``text``, ``buttons``, ``image``, ``custom``, ...);
+    ``recipient_id`` is set to ``sender`` (Rasa already does so; channels rely on it).
+    """
+    if not isinstance(data, list):
+        raise RasaUnavailable(f"unexpected reply: {type(data).__name__}, not a list")
+    replies: list[dict[str, Any]] = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise RasaUnavailable(f"unexpected reply item: {type(item).__name__}, not an object")
+        replies.append({**item, "recipient_id": sender})
+    return replies
+
+
+class RasaClient:
+    """Sends one user message to Rasa and returns its reply messages."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        self._http = http
+        self._url = settings.rasa_webhook_url
+        self._timeout = settings.chat_timeout_seconds
+        # httpx timeouts are per operation; asyncio.timeout below bounds the whole exchange.
+        self._httpx_timeout = httpx.Timeout(self._timeout, connect=min(5.0, self._timeout))
+
+    async def send(self, sender: str, message: str) -> list[dict[str, Any]]:
+        payload = {"sender": sender, "message": message}
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(self._url, json=payload, timeout=self._httpx_timeout)
+        except (TimeoutError, httpx.TimeoutException):
+            raise RasaUnavailable(f"timeout after {self._timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"unreachable: {type(exc).__name__}: {exc}"[:200]) from None
+        if response.status_code != 200:
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise RasaUnavailable("reply is not JSON") from None
+        return normalise_reply(data, sender)
