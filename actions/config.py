@@ -1,0 +1,38 @@
+"""Settings for the action server, read from the environment with documented defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    # Government service hotline (complaints and general questions).
+    hotline: str = "0739-12345"
+    # The county centre with the "高效办成一件事" service area.
+    centre_name: str = "县政务服务中心“高效办成一件事”专区"
+    centre_address: str = "邵阳县红石科技园24栋"
+    centre_hours: str = "工作日 9:00–12:00，13:30–17:00"
+    # At most this many candidates are offered when the match is ambiguous.
+    max_candidates: int = 3
+    # Long official notes are cut to keep each line short.
+    max_condition_chars: int = 40
+    max_material_chars: int = 60
+
+
+def load_settings() -> ActionSettings:
+    """Build the settings; every field can be overridden by an ``ACTIONS_*`` env var."""
+    defaults = ActionSettings()
+    return ActionSettings(
+        hotline=os.environ.get("ACTIONS_HOTLINE", defaults.hotline),
+        centre_name=os.environ.get("ACTIONS_CENTRE_NAME", defaults.centre_name),
+        centre_address=os.environ.get("ACTIONS_CENTRE_ADDRESS", defaults.centre_address),
+        centre_hours=os.environ.get("ACTIONS_CENTRE_HOURS", defaults.centre_hours),
+        max_candidates=int(os.environ.get("ACTIONS_MAX_CANDIDATES", defaults.max_candidates)),
+        max_condition_chars=int(os.environ.get("ACTIONS_MAX_CONDITION_CHARS", defaults.max_condition_chars)),
+        max_material_chars=int(os.environ.get("ACTIONS_MAX_MATERIAL_CHARS", defaults.max_material_chars)),
+    )
+
+
+SETTINGS = load_settings()

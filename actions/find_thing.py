@@ -1,0 +1,104 @@
+"""``action_find_thing``: match the citizen's words to one "one thing" and answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge_client, render
+from actions.config import SETTINGS
+from knowledge.models import Theme
+
+logger = logging.getLogger(__name__)
+
+# Values of the categorical slot `match_verdict` (see domain.yml). "none" is avoided on
+# purpose: Rasa featurises an unset categorical slot as the string "none".
+SLOT_VERDICT = "match_verdict"
+SLOT_THING = "current_thing"
+VERDICT_SURE = "sure"
+VERDICT_AMBIGUOUS = "ambiguous"
+VERDICT_NO_MATCH = "no_match"
+
+
+def choose_payload(code: str) -> str:
+    return "/choose_thing" + json.dumps({"thing_code": code}, ensure_ascii=False, separators=(",", ":"))
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    value = next(tracker.get_latest_entity_values(entity), None)
+    return str(value) if value else None
+
+
+def answer_theme(dispatcher: CollectingDispatcher, theme: Theme) -> list[EventType]:
+    dispatcher.utter_message(text=render.render_thing(theme))
+    return [SlotSet(SLOT_THING, theme.code), SlotSet(SLOT_VERDICT, VERDICT_SURE)]
+
+
+def answer_no_match(dispatcher: CollectingDispatcher) -> list[EventType]:
+    dispatcher.utter_message(
+        text=render.render_no_match(),
+        buttons=[
+            {"title": "要，转人工", "payload": "/ask_human"},
+            {"title": "不用，我换个说法", "payload": "/deny"},
+        ],
+    )
+    return [SlotSet(SLOT_VERDICT, VERDICT_NO_MATCH)]
+
+
+def answer_service_error(dispatcher: CollectingDispatcher) -> list[EventType]:
+    dispatcher.utter_message(text=render.render_service_error())
+    return [SlotSet(SLOT_VERDICT, VERDICT_NO_MATCH)]
+
+
+async def answer_from_text(dispatcher: CollectingDispatcher, text: str) -> list[EventType]:
+    """Match free text and answer: the full guide, a choice, or 'not sure'."""
+    try:
+        answer = await knowledge_client.match(text, k=SETTINGS.max_candidates)
+    except Exception:  # the service failing must not break the conversation
+        logger.exception("knowledge match failed for %r", text)
+        return answer_service_error(dispatcher)
+
+    verdict = knowledge_client.verdict_name(answer)
+    hits = list(answer.hits)
+    if verdict == "sure" and hits:
+        theme = await knowledge_client.get_theme(hits[0].code)
+        if theme is not None:
+            return answer_theme(dispatcher, theme)
+        logger.warning("match returned unknown code %s", hits[0].code)
+    elif verdict == "ambiguous" and hits:
+        candidates = hits[: SETTINGS.max_candidates]
+        buttons = [{"title": h.title, "payload": choose_payload(h.code)} for h in candidates]
+        buttons.append({"title": "都不是", "payload": "/deny"})
+        dispatcher.utter_message(text=render.render_choose([h.title for h in candidates]), buttons=buttons)
+        return [SlotSet(SLOT_VERDICT, VERDICT_AMBIGUOUS)]
+    return answer_no_match(dispatcher)
+
+
+class ActionFindThing(Action):
+    """Answer describe_situation (and nlu_fallback) by matching; choose_thing by code."""
+
+    def name(self) -> str:
+        return "action_find_thing"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        code = latest_entity(tracker, "thing_code")
+        if code:
+            try:
+                theme = await knowledge_client.get_theme(code)
+            except Exception:
+                logger.exception("knowledge get failed for %s", code)
+                return answer_service_error(dispatcher)
+            if theme is not None:
+                return answer_theme(dispatcher, theme)
+            logger.info("unknown thing_code %s; matching the text instead", code)
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not text.strip() or text.startswith("/"):
+            return answer_no_match(dispatcher)
+        return await answer_from_text(dispatcher, text)

@@ -1,0 +1,172 @@
+"""Answer text: turn a Theme (or a list of candidates) into short, plain Chinese.
+
+The wording lives in ``actions/templates/*.j2``; this module only prepares the data
+(ordering, grouping and shortening) and renders it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from actions.config import SETTINGS, ActionSettings
+from knowledge.models import Necessity, Provenance, Theme
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATE_DIR)),
+    autoescape=False,  # plain text for chat, not HTML
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=StrictUndefined,
+    keep_trailing_newline=False,
+)
+
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+_SPACES = re.compile(r"\s+")
+
+
+def shorten(text: str | None, limit: int) -> str:
+    """First sentence of ``text``, cut to ``limit`` characters with an ellipsis."""
+    if not text:
+        return ""
+    clean = _SPACES.sub(" ", text).strip()
+    first = _SENTENCE_END.split(clean, maxsplit=1)[0].strip(" ，,：:")
+    if not first:
+        first = clean
+    if len(first) > limit:
+        return first[: limit - 1].rstrip(" ，,、") + "…"
+    return first
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    name: str
+    case: str = ""  # when it is needed (only for the non-always group)
+
+
+@dataclass(frozen=True)
+class MaterialGroups:
+    always: list[MaterialLine]
+    conditional: list[MaterialLine]
+
+
+def group_materials(theme: Theme, settings: ActionSettings = SETTINGS) -> MaterialGroups:
+    """Always-needed materials first, then the others with the case they apply to.
+
+    Materials repeated across sub-matters are listed once; if any copy is always
+    needed, the material counts as always needed.
+    """
+    always: dict[str, MaterialLine] = {}
+    other: dict[str, MaterialLine] = {}
+    for m in theme.materials:
+        name = (
+            shorten(m.name, settings.max_material_chars)
+            if len(m.name) > settings.max_material_chars
+            else m.name.strip()
+        )
+        if m.necessity == Necessity.always:
+            always.setdefault(name, MaterialLine(name=name))
+            other.pop(name, None)
+        elif name not in always and name not in other:
+            case = shorten(m.condition, settings.max_condition_chars) or "看具体情况，以窗口告知为准"
+            other[name] = MaterialLine(name=name, case=case)
+    return MaterialGroups(always=list(always.values()), conditional=list(other.values()))
+
+
+def region_caveat(theme: Theme) -> str:
+    """The warning shown when the guide is not Shaoyang County's own ('' when it is)."""
+    if theme.provenance == Provenance.names_only:
+        return "这件事目前没有邵阳县的办事指南，下面的内容请以窗口告知为准。"
+    region = theme.region
+    if region is not None and not region.is_county_own:
+        return region.caveat or f"以下是{region.name}的办事指南，在邵阳县办理请先打电话确认。"
+    if theme.provenance == Provenance.hand_written:
+        return "以下是根据公开资料整理的，具体以窗口告知为准。"
+    return ""
+
+
+# Official online-status texts that mean "cannot be done online".
+_NO_ONLINE = {"无", "暂无", "否", "不支持", "不可网办"}
+
+
+def online_text(theme: Theme, settings: ActionSettings = SETTINGS) -> str:
+    """Where to do it online, or '' when the guide names no online channel."""
+    online = theme.online
+    status = (online.status or "").strip()
+    if status in _NO_ONLINE:
+        return ""
+    channels = "、".join(online.channels)
+    if not status and online.fully_online:
+        status = "可以全程网上办"
+    status = shorten(status, settings.max_condition_chars)
+    if status and channels:
+        return f"{status}（{channels}）"
+    return status or channels
+
+
+def fee_text(theme: Theme) -> str:
+    """The fee line's value (the official display text may already start with '收费：')."""
+    if theme.fee is None or not theme.fee.display.strip():
+        return "以窗口告知为准"
+    display = theme.fee.display.strip()
+    for prefix in ("收费：", "收费:"):
+        if display.startswith(prefix) and len(display) > len(prefix):
+            return display[len(prefix) :].strip()
+    return display
+
+
+def _render(name: str, **context: object) -> str:
+    text = _env.get_template(name).render(**context)
+    # No blank lines: Rasa's REST channel splits a text at blank lines into separate
+    # messages, and one answer should stay one message.
+    return re.sub(r"\n\s*\n+", "\n", text).strip()
+
+
+def _theme_context(theme: Theme, settings: ActionSettings) -> dict[str, object]:
+    return {
+        "theme": theme,
+        "caveat": region_caveat(theme),
+        "groups": group_materials(theme, settings),
+        "has_guide": theme.provenance != Provenance.names_only,
+        "time_limit": theme.time_limit.display or "以窗口告知为准",
+        "fee": fee_text(theme),
+        "lead": theme.department.lead or "",
+        "consult": theme.phones.consult or "",
+        "online": online_text(theme, settings),
+        "settings": settings,
+    }
+
+
+def render_thing(theme: Theme, settings: ActionSettings = SETTINGS) -> str:
+    """Full answer for a matched one thing."""
+    return _render("thing.j2", **_theme_context(theme, settings))
+
+
+def render_materials(theme: Theme, settings: ActionSettings = SETTINGS) -> str:
+    """Only the materials of a one thing."""
+    return _render("materials_answer.j2", **_theme_context(theme, settings))
+
+
+def render_choose(titles: Sequence[str]) -> str:
+    """Short question when several one things fit."""
+    return _render("choose.j2", titles=list(titles))
+
+
+def render_no_match(settings: ActionSettings = SETTINGS) -> str:
+    """Not sure which one thing: offer staff and the hotline."""
+    return _render("no_match.j2", settings=settings)
+
+
+def render_ask_which(settings: ActionSettings = SETTINGS) -> str:
+    """Materials asked for but no one thing known yet."""
+    return _render("ask_which.j2", settings=settings)
+
+
+def render_service_error(settings: ActionSettings = SETTINGS) -> str:
+    return _render("service_error.j2", settings=settings)

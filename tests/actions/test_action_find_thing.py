@@ -1,0 +1,139 @@
+"""action_find_thing against a fake knowledge service: sure / ambiguous / none / choose / errors."""
+
+from __future__ import annotations
+
+import json
+
+from actions_fakes import FakeAnswer, FakeHit, slot_events
+
+from actions.find_thing import ActionFindThing
+
+
+async def test_sure_answers_the_whole_guide_and_remembers_it(fake_service, dispatcher, make_tracker):
+    text = "我堂客生了个伢子，要办么子"
+    fake_service.answers[text] = FakeAnswer("sure", [fake_service.hit("43PCN0009")])
+
+    events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+
+    assert ("match", text) in fake_service.calls
+    assert slot_events(events) == {"current_thing": "43PCN0009", "match_verdict": "sure"}
+    [message] = dispatcher.messages
+    body = message["text"]
+    assert body.startswith("您要办的是：新生儿出生一件事")
+    # always-needed materials come before the conditional ones, which carry their case
+    assert body.index("父母身份证") < body.index("看情况才要的材料") < body.index("新生儿民族成份申请")
+    assert "新生儿民族成份申请（父母双方是不同民族时提供）" in body
+    assert body.count("父母身份证") == 1
+    assert "银行卡（看具体情况，以窗口告知为准）" in body
+    for fact in ("承诺5个工作日（以官网为准）", "不收费", "邵阳县卫生健康局", "0739-6810891", "湘易办APP"):
+        assert fact in body
+    assert "提醒" not in body  # the county's own guide: no caveat
+    assert "\n\n" not in body  # Rasa's REST channel would split it into several messages
+
+
+async def test_long_conditions_are_cut_short(fake_service, dispatcher, make_tracker):
+    fake_service.answers["x"] = FakeAnswer("sure", [fake_service.hit("43PCN0009")])
+    await ActionFindThing().run(dispatcher, make_tracker("x"), {})
+    line = next(ln for ln in dispatcher.messages[0]["text"].splitlines() if "母亲授权委托书" in ln)
+    assert line.endswith("…）")
+    assert len(line) < 60
+
+
+async def test_guide_from_another_region_carries_its_caveat(fake_service, dispatcher, make_tracker):
+    fake_service.answers["我伢子要出国读书"] = FakeAnswer("sure", [fake_service.hit("43PCP0004")])
+
+    await ActionFindThing().run(dispatcher, make_tracker("我伢子要出国读书"), {})
+
+    body = dispatcher.messages[0]["text"]
+    assert "提醒：以下为邵阳市的办事指南，县内办理请先电话确认" in body
+    assert body.index("提醒") < body.index("要准备的材料")
+    assert "收费：认证费（360元/份）" in body and "收费：收费" not in body
+    assert "网上办理" not in body  # official status 无: no online channel claimed
+
+
+async def test_ambiguous_asks_with_one_button_per_candidate(fake_service, dispatcher, make_tracker):
+    text = "伢子的事"
+    fake_service.answers[text] = FakeAnswer(
+        "ambiguous", [fake_service.hit("43PCN0009", 0.5), fake_service.hit("43PCP0004", 0.4)]
+    )
+
+    events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+
+    assert slot_events(events) == {"match_verdict": "ambiguous"}
+    [message] = dispatcher.messages
+    assert "哪一件事" in message["text"]
+    assert "1. 新生儿出生一件事" in message["text"] and "2. 留学服务“一件事”" in message["text"]
+    buttons = message["buttons"]
+    assert [b["title"] for b in buttons] == ["新生儿出生一件事", "留学服务“一件事”", "都不是"]
+    intent, _, payload = buttons[0]["payload"].partition("{")
+    assert intent == "/choose_thing"
+    assert json.loads("{" + payload) == {"thing_code": "43PCN0009"}
+    assert buttons[-1]["payload"] == "/deny"
+
+
+async def test_ambiguous_offers_at_most_three(fake_service, dispatcher, make_tracker, themes):
+    hits = [fake_service.hit(code, 0.3) for code in themes]  # four candidates
+    fake_service.answers["办事"] = FakeAnswer("ambiguous", hits)
+    await ActionFindThing().run(dispatcher, make_tracker("办事"), {})
+    assert len(dispatcher.messages[0]["buttons"]) == 3 + 1
+
+
+async def test_none_says_not_sure_and_offers_staff_and_hotline(fake_service, dispatcher, make_tracker):
+    events = await ActionFindThing().run(dispatcher, make_tracker("我要办一件事"), {})
+
+    assert slot_events(events) == {"match_verdict": "no_match"}
+    [message] = dispatcher.messages
+    assert "不太确定" in message["text"]
+    assert "0739-12345" in message["text"]
+    assert "转人工" in message["text"]
+    assert {b["payload"] for b in message["buttons"]} == {"/ask_human", "/deny"}
+
+
+async def test_sure_with_an_unknown_code_is_treated_as_none(fake_service, dispatcher, make_tracker):
+    fake_service.answers["x"] = FakeAnswer("sure", [FakeHit(code="NOPE", title="?", score=0.99)])
+    events = await ActionFindThing().run(dispatcher, make_tracker("x"), {})
+    assert slot_events(events) == {"match_verdict": "no_match"}
+
+
+async def test_chosen_button_answers_that_code_without_matching(fake_service, dispatcher, make_tracker):
+    tracker = make_tracker(
+        '/choose_thing{"thing_code":"43PCP0004"}',
+        intent="choose_thing",
+        entities=[{"entity": "thing_code", "value": "43PCP0004"}],
+    )
+
+    events = await ActionFindThing().run(dispatcher, tracker, {})
+
+    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert slot_events(events)["current_thing"] == "43PCP0004"
+    assert dispatcher.messages[0]["text"].startswith("您要办的是：留学服务“一件事”")
+
+
+async def test_unknown_chosen_code_from_a_payload_is_not_matched_as_text(
+    fake_service, dispatcher, make_tracker
+):
+    tracker = make_tracker(
+        '/choose_thing{"thing_code":"43XXX9999"}',
+        intent="choose_thing",
+        entities=[{"entity": "thing_code", "value": "43XXX9999"}],
+    )
+    events = await ActionFindThing().run(dispatcher, tracker, {})
+    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert slot_events(events) == {"match_verdict": "no_match"}
+
+
+async def test_names_only_theme_never_invents_materials(fake_service, dispatcher, make_tracker):
+    fake_service.answers["新车上牌"] = FakeAnswer("sure", [fake_service.hit("43PCP0014")])
+    await ActionFindThing().run(dispatcher, make_tracker("新车上牌"), {})
+    body = dispatcher.messages[0]["text"]
+    assert "没有邵阳县的办事指南" in body
+    assert "还没有公开的材料清单" in body
+    assert "要准备的材料" not in body
+    assert "0739-12345" in body  # no consult phone of its own: the hotline instead
+
+
+async def test_service_failure_gives_a_polite_answer(fake_service, dispatcher, make_tracker):
+    fake_service.fail = True
+    events = await ActionFindThing().run(dispatcher, make_tracker("我要办退休"), {})
+    assert slot_events(events) == {"match_verdict": "no_match"}
+    assert "0739-12345" in dispatcher.messages[0]["text"]
