@@ -41,12 +41,16 @@ def specific_part(text: str) -> str:
 
 async def _named_in_message(text: str) -> Theme | None:
     """The one thing the message itself names with certainty ("办退休要带么子"), if any."""
-    if text.startswith("/") or len(specific_part(text)) < MIN_SPECIFIC_CHARS:
+    specific = specific_part(text)
+    if text.startswith("/") or len(specific) < MIN_SPECIFIC_CHARS:
         return None
-    answer = await knowledge_client.match(text, k=SETTINGS.max_candidates)
-    hits = list(answer.hits)
-    if knowledge_client.verdict_name(answer) == "sure" and hits:
-        return await knowledge_client.get_theme(hits[0].code)
+    # The whole message first; then only its specific part, since the generic question
+    # words ("要带么子材料") dilute the match ("办退休要带么子材料" -> "办退休").
+    for query in dict.fromkeys((text, specific)):
+        answer = await knowledge_client.match(query, k=SETTINGS.max_candidates)
+        hits = list(answer.hits)
+        if knowledge_client.verdict_name(answer) == "sure" and hits:
+            return await knowledge_client.get_theme(hits[0].code)
     return None
 
 

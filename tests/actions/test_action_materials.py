@@ -55,6 +55,21 @@ async def test_unsure_match_falls_back_to_the_current_thing(fake_service, dispat
     assert dispatcher.messages[0]["text"].startswith("新生儿出生一件事")
 
 
+async def test_specific_part_is_tried_when_the_whole_question_is_unsure(
+    fake_service, dispatcher, make_tracker
+):
+    text = "出国留学要带么子材料"
+    fake_service.answers[text] = FakeAnswer("none", [fake_service.hit("43PCP0004", 0.3)])
+    fake_service.answers["出国留学"] = FakeAnswer("sure", [fake_service.hit("43PCP0004")])
+    tracker = make_tracker(text, intent="ask_materials", slots={"current_thing": "43PCN0009"})
+
+    events = await ActionListMaterials().run(dispatcher, tracker, {})
+
+    assert [c for c in fake_service.calls if c[0] == "match"] == [("match", text), ("match", "出国留学")]
+    assert slot_events(events) == {"current_thing": "43PCP0004"}
+    assert dispatcher.messages[0]["text"].startswith("留学服务“一件事”")
+
+
 async def test_empty_official_list_says_so(fake_service, dispatcher, make_tracker):
     tracker = make_tracker("材料", intent="ask_materials", slots={"current_thing": "43TCP0018"})
     await ActionListMaterials().run(dispatcher, tracker, {})
