@@ -143,7 +143,7 @@ def main() -> int:
             ("our Rasa REST", f"{stack.config.rasa_url}/webhooks/rest/webhook", OUR_MESSAGES),
             ("our gateway /api/chat", f"{stack.config.gateway_url}/api/chat", OUR_MESSAGES),
         ]
-        for name, url, messages in targets:  # warm-up: first turns load lazy parts
+        for _name, url, messages in targets:  # warm-up: first turns load lazy parts
             asyncio.run(drive(url, messages, 10, 1, "warm"))
         for c in levels:
             for name, url, messages in targets:
