@@ -27,12 +27,18 @@ hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 # --- Python interpreters -----------------------------------------------------------------
 find_python() {  # $1 = major.minor; honours PYTHON310 / PYTHON311 overrides
   local want="$1" var="PYTHON${1/./}" cand
-  if [[ -n "${!var:-}" ]]; then echo "${!var}"; return 0; fi
-  if command -v "python$want" >/dev/null 2>&1; then command -v "python$want"; return 0; fi
-  if command -v pyenv >/dev/null 2>&1; then
-    cand="$(ls -d "$(pyenv root)"/versions/"$want".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)"
-    if [[ -n "$cand" && -x "$cand" ]]; then echo "$cand"; return 0; fi
+  local -a cands=()
+  [[ -n "${!var:-}" ]] && cands+=("${!var}")
+  if command -v pyenv >/dev/null 2>&1; then  # the real binaries, not pyenv's shims
+    cands+=($(ls -d "$(pyenv root)"/versions/"$want".*/bin/python 2>/dev/null | sort -rV))
   fi
+  command -v "python$want" >/dev/null 2>&1 && cands+=("$(command -v "python$want")")
+  for cand in "${cands[@]}"; do
+    if "$cand" -c "import sys, venv; sys.exit(sys.version_info[:2] != tuple(map(int, '$want'.split('.'))))" \
+        >/dev/null 2>&1; then
+      echo "$cand"; return 0
+    fi
+  done
   return 1
 }
 
