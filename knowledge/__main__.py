@@ -1,4 +1,4 @@
-"""Command line: ``python -m knowledge {import,validate,search,build-index}``."""
+"""Command line: ``python -m knowledge {import,validate,search,build-index,checklist}``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("build-index", help="build (or reuse) the cached search index")
 
+    p_check = sub.add_parser("checklist", help="print a personal materials checklist (two codes: merged)")
+    p_check.add_argument("codes", nargs="+", metavar="CODE", help="theme code(s), e.g. 43PCN0009 43PCP0022")
+    p_check.add_argument(
+        "--fact",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="what the person told us, e.g. applicant=father, parents_same_ethnicity=false",
+    )
+
     args = parser.parse_args(argv)
     if args.command == "import":
         from knowledge.importer import run_import
@@ -39,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         from knowledge.search.cli import run_build_index
 
         return run_build_index()
+    if args.command == "checklist":
+        from knowledge.checklist import run_checklist
+
+        return run_checklist(args.codes, args.fact)
     return 2
 
 

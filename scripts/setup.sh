@@ -51,7 +51,8 @@ make_venv() {  # $1 = name, $2 = python, $3 = lock file
   say "installing $dir from $lock (a few minutes the first time)"
   [[ -x "$dir/bin/python" ]] || "$py" -m venv "$dir" || die "Could not create $dir with $py; install the venv module for that Python."
   "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  "$dir/bin/python" -m pip install -q -r "$lock" \
+  # (this machine's pip config lists local indexes that may not exist: drop that noise)
+  "$dir/bin/python" -m pip install -q -r "$lock" 2>&1 | { grep -v 'is ignored: it is neither' || true; } \
     || die "Installing $lock into $dir failed (see the pip output above); check the network access to PyPI and retry."
   echo "$stamp" > "$dir/.lock-stamp"
 }
