@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 # purpose: Rasa featurises an unset categorical slot as the string "none".
 SLOT_VERDICT = "match_verdict"
 SLOT_THING = "current_thing"
+SLOT_PREVIOUS = "previous_thing"  # the thing discussed before `current_thing` ("回到刚才那个")
 VERDICT_SURE = "sure"
 VERDICT_AMBIGUOUS = "ambiguous"
 VERDICT_NO_MATCH = "no_match"
@@ -34,9 +35,20 @@ def latest_entity(tracker: Tracker, entity: str) -> str | None:
     return str(value) if value else None
 
 
-def answer_theme(dispatcher: CollectingDispatcher, theme: Theme) -> list[EventType]:
+def switch_events(code: str, current: Any) -> list[EventType]:
+    """Make `code` the current thing; the one it replaces becomes `previous_thing`."""
+    if code == current:
+        return []
+    events: list[EventType] = [SlotSet(SLOT_THING, code)]
+    if current:
+        events.append(SlotSet(SLOT_PREVIOUS, current))
+    return events
+
+
+def answer_theme(dispatcher: CollectingDispatcher, theme: Theme, current: Any = None) -> list[EventType]:
     dispatcher.utter_message(text=render.render_thing(theme))
-    return [SlotSet(SLOT_THING, theme.code), SlotSet(SLOT_VERDICT, VERDICT_SURE)]
+    events = switch_events(theme.code, current) or [SlotSet(SLOT_THING, theme.code)]
+    return [*events, SlotSet(SLOT_VERDICT, VERDICT_SURE)]
 
 
 def answer_no_match(dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -55,7 +67,7 @@ def answer_service_error(dispatcher: CollectingDispatcher) -> list[EventType]:
     return [SlotSet(SLOT_VERDICT, VERDICT_NO_MATCH)]
 
 
-async def answer_from_text(dispatcher: CollectingDispatcher, text: str) -> list[EventType]:
+async def answer_from_text(dispatcher: CollectingDispatcher, text: str, current: Any = None) -> list[EventType]:
     """Match free text and answer: the full guide, a choice, or 'not sure'."""
     try:
         answer = await knowledge_client.match(text, k=SETTINGS.max_candidates)
@@ -68,7 +80,7 @@ async def answer_from_text(dispatcher: CollectingDispatcher, text: str) -> list[
     if verdict == "sure" and hits:
         theme = await knowledge_client.get_theme(hits[0].code)
         if theme is not None:
-            return answer_theme(dispatcher, theme)
+            return answer_theme(dispatcher, theme, current)
         logger.warning("match returned unknown code %s", hits[0].code)
     elif verdict == "ambiguous" and hits:
         candidates = hits[: SETTINGS.max_candidates]
@@ -88,6 +100,7 @@ class ActionFindThing(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        current = tracker.get_slot(SLOT_THING)
         code = latest_entity(tracker, "thing_code")
         if code:
             try:
@@ -96,9 +109,9 @@ class ActionFindThing(Action):
                 logger.exception("knowledge get failed for %s", code)
                 return answer_service_error(dispatcher)
             if theme is not None:
-                return answer_theme(dispatcher, theme)
+                return answer_theme(dispatcher, theme, current)
             logger.info("unknown thing_code %s; matching the text instead", code)
         text = (tracker.latest_message or {}).get("text") or ""
         if not text.strip() or text.startswith("/"):
             return answer_no_match(dispatcher)
-        return await answer_from_text(dispatcher, text)
+        return await answer_from_text(dispatcher, text, current)

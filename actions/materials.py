@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_client, render
-from actions.config import SETTINGS
-from actions.find_thing import SLOT_THING, answer_service_error
+from actions import knowledge_client, named, render
+from actions.find_thing import SLOT_THING, answer_service_error, switch_events
 from knowledge.models import Theme
 
 logger = logging.getLogger(__name__)
@@ -20,38 +18,20 @@ logger = logging.getLogger(__name__)
 
 # Words of a generic "what do I bring" question. What is left after removing them is
 # the part that may name a matter ("办退休要带么子材料" -> "办退休").
-_GENERIC_WORDS = sorted(
-    """材料 资料 证件 证明 东西 本本 表格 表 清单 单子 照片 相片 原件 复印件 手续
-    需要 准备 提交 提供 要带 要交 要拿 要填 带 拿 交 填 齐 什么 么子 哪些 哪样 啥 好多 几张 几样 多少
-    那 那么 咯 呢 吗 啊 呀 哦 嘛 哒 了 的 请问 一下 再 还 都 也 要 有 些 我 你 说 讲 列 发 去 办的时候
-    除了 别的 其他 其它 一遍 还是 是不是 是 不 可以 能 行 怎么办 哪么办 哪么搞 怎么搞 冇得 没有
-    身份证 户口本 户口簿 银行卡 结婚证 一寸 两寸 2寸 1寸""".split(),
-    key=len,
-    reverse=True,
-)
-_GENERIC = re.compile("|".join(map(re.escape, _GENERIC_WORDS)))
-_NOT_WORD = re.compile(r"[\W_]+")
-MIN_SPECIFIC_CHARS = 2
+_MATERIAL_WORDS = """材料 资料 证件 证明 东西 本本 表格 表 清单 单子 照片 相片 原件 复印件 手续
+    需要 准备 提交 提供 要带 要交 要拿 要填 带 拿 交 填 齐 几张 几样 办的时候
+    身份证 户口本 户口簿 银行卡 结婚证 一寸 两寸 2寸 1寸""".split()
+_GENERIC = named.generic_pattern([*_MATERIAL_WORDS, *named.COMMON_WORDS])
 
 
 def specific_part(text: str) -> str:
     """The message minus generic question words and punctuation."""
-    return _NOT_WORD.sub("", _GENERIC.sub("", text))
+    return named.specific_part(text, _GENERIC)
 
 
 async def _named_in_message(text: str) -> Theme | None:
     """The one thing the message itself names with certainty ("办退休要带么子"), if any."""
-    specific = specific_part(text)
-    if text.startswith("/") or len(specific) < MIN_SPECIFIC_CHARS:
-        return None
-    # The whole message first; then only its specific part, since the generic question
-    # words ("要带么子材料") dilute the match ("办退休要带么子材料" -> "办退休").
-    for query in dict.fromkeys((text, specific)):
-        answer = await knowledge_client.match(query, k=SETTINGS.max_candidates)
-        hits = list(answer.hits)
-        if knowledge_client.verdict_name(answer) == "sure" and hits:
-            return await knowledge_client.get_theme(hits[0].code)
-    return None
+    return await named.named_in_message(text, _GENERIC)
 
 
 class ActionListMaterials(Action):
@@ -78,4 +58,4 @@ class ActionListMaterials(Action):
             return []
         dispatcher.utter_message(text=render.render_materials(theme))
         # The thing named in this message becomes the one being discussed.
-        return [SlotSet(SLOT_THING, theme.code)] if theme.code != current else []
+        return switch_events(theme.code, current)

@@ -170,3 +170,80 @@ def render_ask_which(settings: ActionSettings = SETTINGS) -> str:
 
 def render_service_error(settings: ActionSettings = SETTINGS) -> str:
     return _render("service_error.j2", settings=settings)
+
+
+# --- Follow-up details (action_answer_detail) -------------------------------------------
+
+# What each detail is called in the "which matter?" question.
+DETAIL_WORDS = {
+    "time_limit": "要多久",
+    "fee": "收不收费",
+    "place": "在哪里办",
+    "hours": "几点上班",
+    "online": "能不能网上办",
+    "department": "找哪个部门",
+    "phone": "电话多少",
+    "conditions": "要什么条件",
+    "process": "流程是怎样的",
+}
+_STEP_ARROWS = re.compile(r"\s*(?:-+>|→|－+>|—+>)\s*")
+_STEP_DASHES = re.compile(r"\s*(?<!\d)[-－—]+(?!\d)\s*")  # "受理-审核-办结", not "9:00-12:00"
+MAX_STEPS = 10
+MAX_CONDITIONS = 4
+
+
+def process_steps(theme: Theme, settings: ActionSettings = SETTINGS) -> list[str]:
+    """The official process as short numbered steps ([] when not published)."""
+    text = (theme.process or "").strip()
+    if not text:
+        return []
+    parts = _STEP_ARROWS.split(text)
+    if len(parts) == 1:
+        parts = _STEP_DASHES.split(text)
+    steps = [s for s in (p.strip(" ，,。") for p in parts) if s]
+    if len(steps) <= 1:
+        return [shorten(text, 3 * settings.max_condition_chars)]
+    return [shorten(s, settings.max_condition_chars) for s in steps[:MAX_STEPS]]
+
+
+def condition_lines(theme: Theme, settings: ActionSettings = SETTINGS) -> list[str]:
+    lines = [shorten(c.text, settings.max_condition_chars) for c in theme.conditions]
+    return list(dict.fromkeys(x for x in lines if x))[:MAX_CONDITIONS]
+
+
+def render_detail(theme: Theme, detail: str, town: str | None = None, settings: ActionSettings = SETTINGS) -> str:
+    """One detail (``DETAIL_WORDS`` keys) of a one thing, with its phone and online channel."""
+    from actions.places import place_lines, resolve_place  # local: places imports config only
+
+    if detail not in DETAIL_WORDS:
+        raise ValueError(f"unknown detail {detail!r}")
+    context = _theme_context(theme, settings)
+    context.update(
+        detail=detail,
+        place=resolve_place(theme, town, settings),
+        hours=[(p.name, p.hours) for p in place_lines(theme) if p.hours],
+        online_url=theme.online.urls[0] if context["online"] and theme.online.urls else "",
+        cooperating="、".join(theme.department.cooperating),
+        phone_note=theme.phones.note or "",
+        complaint=theme.phones.complaint or "",
+        conditions=condition_lines(theme, settings),
+        steps=process_steps(theme, settings),
+    )
+    return _render("detail.j2", **context)
+
+
+def render_ask_which_detail(detail: str, settings: ActionSettings = SETTINGS) -> str:
+    """A detail was asked but no one thing is known yet."""
+    return _render("ask_which_detail.j2", detail=detail, what=DETAIL_WORDS.get(detail, "怎么办"), settings=settings)
+
+
+def render_town_noted(town: str) -> str:
+    return _render("town_noted.j2", town=town)
+
+
+def render_go_back(theme: Theme, settings: ActionSettings = SETTINGS) -> str:
+    return _render("go_back.j2", **_theme_context(theme, settings))
+
+
+def render_no_previous() -> str:
+    return _render("no_previous.j2")

@@ -48,7 +48,7 @@ def make_tracker() -> Callable[..., Tracker]:
         }
         return Tracker(
             sender_id="test-user",
-            slots={"current_thing": None, "match_verdict": None, "town": None, **(slots or {})},
+            slots={"current_thing": None, "previous_thing": None, "match_verdict": None, "town": None, **(slots or {})},
             latest_message=latest,
             events=[{"event": "user", "text": text, "parse_data": latest}],
             paused=False,

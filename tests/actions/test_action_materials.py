@@ -40,7 +40,7 @@ async def test_a_thing_named_in_the_question_wins(fake_service, dispatcher, make
 
     events = await ActionListMaterials().run(dispatcher, tracker, {})
 
-    assert slot_events(events) == {"current_thing": "43PCP0004"}
+    assert slot_events(events) == {"current_thing": "43PCP0004", "previous_thing": "43PCN0009"}
     body = dispatcher.messages[0]["text"]
     assert body.startswith("留学服务“一件事”")
     assert "提醒：以下为邵阳市的办事指南" in body
@@ -66,7 +66,7 @@ async def test_specific_part_is_tried_when_the_whole_question_is_unsure(
     events = await ActionListMaterials().run(dispatcher, tracker, {})
 
     assert [c for c in fake_service.calls if c[0] == "match"] == [("match", text), ("match", "出国留学")]
-    assert slot_events(events) == {"current_thing": "43PCP0004"}
+    assert slot_events(events) == {"current_thing": "43PCP0004", "previous_thing": "43PCN0009"}
     assert dispatcher.messages[0]["text"].startswith("留学服务“一件事”")
 
 

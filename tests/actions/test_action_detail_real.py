@@ -1,0 +1,89 @@
+"""action_answer_detail / action_go_back against the real knowledge service (no fakes)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from actions_fakes import slot_events
+
+from actions import knowledge_client
+from actions.detail import ActionAnswerDetail, ActionGoBack
+from actions.find_thing import ActionFindThing
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+service_module = pytest.importorskip("knowledge.service")
+
+
+@pytest.fixture(scope="module")
+def real_service():
+    return service_module.get_service()
+
+
+@pytest.fixture
+def use_real(real_service, monkeypatch):
+    monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
+    return real_service
+
+
+async def _detail(dispatcher, make_tracker, text, intent, **slots) -> tuple[str, dict]:
+    dispatcher.messages.clear()
+    events = await ActionAnswerDetail().run(dispatcher, make_tracker(text, intent=intent, slots=slots), {})
+    return dispatcher.messages[-1]["text"], slot_events(events)
+
+
+async def test_birth_details(use_real, dispatcher, make_tracker):
+    theme = use_real.get("43PCN0009")
+    body, _ = await _detail(dispatcher, make_tracker, "电话多少", "ask_phone", current_thing=theme.code)
+    assert "咨询电话：0739-6810891" in body
+    body, _ = await _detail(dispatcher, make_tracker, "要好久", "ask_time_limit", current_thing=theme.code)
+    assert "承诺5个工作日" in body
+    assert "网上办理：" in body and theme.online.channels[0] in body
+    body, _ = await _detail(dispatcher, make_tracker, "在哪里办", "ask_place", current_thing=theme.code)
+    assert "助产机构" in body and "县人民医院" in body
+    assert theme.places[0].hours and theme.places[0].hours in body
+
+
+async def test_rural_building_in_another_township(use_real, dispatcher, make_tracker):
+    theme = use_real.get("43TC2000100Y")
+    body, _ = await _detail(
+        dispatcher, make_tracker, "在哪里办", "ask_place", current_thing=theme.code, town="白仓镇"
+    )
+    assert "白仓镇人民政府便民服务中心" in body and "以塘渡口镇的指南为参照" in body
+    assert theme.phones.consult in body
+    body, _ = await _detail(
+        dispatcher, make_tracker, "在哪里办", "ask_place", current_thing=theme.code, town="塘渡口镇"
+    )
+    assert "自然资源和村镇建设事务中心" in body
+
+
+async def test_county_centre_matter(use_real, dispatcher, make_tracker):
+    body, _ = await _detail(dispatcher, make_tracker, "去哪里办", "ask_place", current_thing="43PCN0013")
+    assert "红石科技园24栋" in body
+
+
+async def test_switch_by_naming_then_come_back(use_real, dispatcher, make_tracker):
+    events = await ActionFindThing().run(dispatcher, make_tracker("我堂客生了个伢子，要上户口"), {})
+    assert slot_events(events)["current_thing"] == "43PCN0009"
+    body, slots = await _detail(
+        dispatcher, make_tracker, "办退休要多久", "ask_time_limit", current_thing="43PCN0009"
+    )
+    assert slots == {"current_thing": "43PCN0013", "previous_thing": "43PCN0009"}
+    assert body.startswith(use_real.get("43PCN0013").title)
+
+    dispatcher.messages.clear()
+    tracker = make_tracker("回到刚才那个", intent="go_back", slots=slots)
+    events = await ActionGoBack().run(dispatcher, tracker, {})
+    assert slot_events(events) == {"current_thing": "43PCN0009", "previous_thing": "43PCN0013"}
+    assert "新生儿出生" in dispatcher.messages[0]["text"]
+
+
+async def test_every_theme_answers_every_detail(use_real, dispatcher, make_tracker):
+    from actions.detail import DETAIL_BY_INTENT
+
+    for theme in use_real.themes():
+        for intent in DETAIL_BY_INTENT:
+            body, slots = await _detail(dispatcher, make_tracker, "那个呢", intent, current_thing=theme.code, town="白仓镇")
+            assert slots == {}
+            assert body.startswith(theme.title) and "\n\n" not in body, (theme.code, intent)
+            assert (theme.phones.consult or "0739-12345") in body
