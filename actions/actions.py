@@ -3,8 +3,12 @@
 The actions live in small modules; importing them here registers them with rasa_sdk.
 """
 
+from actions.cases import ActionFileCase, ValidateBanchengForm  # noqa: F401  (registers the 办不成事 form)
+from actions.complaint import ActionRecordComplaint  # noqa: F401  (registers the complaint action)
 from actions.detail import ActionAnswerDetail, ActionGoBack
 from actions.find_thing import ActionFindThing
+from actions.handoff import ActionHandoff
 from actions.materials import ActionListMaterials
+from actions.rating import ActionFileBadRatingCase, ActionSaveRating  # noqa: F401  (registers the rating actions)
 
-__all__ = ["ActionAnswerDetail", "ActionFindThing", "ActionGoBack", "ActionListMaterials"]
+__all__ = ["ActionAnswerDetail", "ActionFindThing", "ActionGoBack", "ActionHandoff", "ActionListMaterials"]

@@ -19,6 +19,10 @@ class ActionSettings:
     # Long official notes are cut to keep each line short.
     max_condition_chars: int = 40
     max_material_chars: int = 60
+    # Redis holding the handoff tickets (same server and variable as the gateway; keys ``yjs:handoff:*``).
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    # Staff hours told to a person whose conversation was handed to staff.
+    staff_hours: str = "法定工作日 09:00-12:00，13:30-17:00"
 
 
 def load_settings() -> ActionSettings:
@@ -32,6 +36,8 @@ def load_settings() -> ActionSettings:
         max_candidates=int(os.environ.get("ACTIONS_MAX_CANDIDATES", defaults.max_candidates)),
         max_condition_chars=int(os.environ.get("ACTIONS_MAX_CONDITION_CHARS", defaults.max_condition_chars)),
         max_material_chars=int(os.environ.get("ACTIONS_MAX_MATERIAL_CHARS", defaults.max_material_chars)),
+        redis_url=os.environ.get("REDIS_URL") or defaults.redis_url,
+        staff_hours=os.environ.get("ACTIONS_STAFF_HOURS", defaults.staff_hours),
     )
 
 

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health, messages, things
 from bot.config import Settings
+from bot.handoff import router as handoff
 from bot.health import HealthChecker
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.schemas import ApiError, BotMessage, ChatRequest, ErrorResponse
@@ -66,7 +67,19 @@ async def reply_to(gateway: Gateway, sender: str, message: str) -> list[dict[str
       Redis are checked (concurrently): action server down -> apology with
       ``custom.error = "action_server_unavailable"``; else Redis down -> apology with
       ``"redis_unavailable"``; both healthy -> ``[]`` passes through as is.
+
+    While the sender waits for staff (human handoff) ``bot.handoff.router`` answers first.
     """
+    routed = await handoff.route(
+        gateway.redis, gateway.rasa, sender, message, gateway.settings.handoff_wait_seconds
+    )
+    if routed is not None and not routed.forward:
+        return routed.replies
+    before = routed.replies if routed is not None else []
+    return before + await _rasa_reply(gateway, sender, message)
+
+
+async def _rasa_reply(gateway: Gateway, sender: str, message: str) -> list[dict[str, Any]]:
     try:
         replies = await gateway.rasa.send(sender, message)
     except RasaUnavailable as exc:

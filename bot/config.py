@@ -23,6 +23,9 @@ GATEWAY_MAX_BODY_BYTES      65536                               raw request body
 HEALTH_TIMEOUT_SECONDS      2                                   per-service timeout of ``/healthz`` checks
 KNOWLEDGE_PRELOAD           1                                   1: load knowledge.service in a background
                                                                 thread at startup; 0: on first use
+HANDOFF_WAIT_SECONDS        600                                 a handoff ticket no staff member picked up
+                                                                for this long: the assistant comes back
+                                                                (see docs/handoff.md)
 ==========================  ==================================  =============================================
 
 Empty values count as unset. Bad values (e.g. ``GATEWAY_PORT=abc``) fail at startup with a clear error.
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,6 +55,7 @@ ENV_FIELDS: dict[str, str] = {
     "GATEWAY_MAX_BODY_BYTES": "max_body_bytes",
     "HEALTH_TIMEOUT_SECONDS": "health_timeout_seconds",
     "KNOWLEDGE_PRELOAD": "knowledge_preload",
+    "HANDOFF_WAIT_SECONDS": "handoff_wait_seconds",
 }
 
 
@@ -85,6 +89,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
     knowledge_preload: bool = True
+    handoff_wait_seconds: float = Field(default=600.0, ge=0)
 
     @property
     def rasa_base_url(self) -> str:
@@ -93,6 +98,11 @@ class Settings(BaseModel):
     @property
     def rasa_webhook_url(self) -> str:
         return f"{self.rasa_base_url}/webhooks/rest/webhook"
+
+    def rasa_events_url(self, sender: str) -> str:
+        """HTTP API: append events to a conversation's tracker (``?token=`` added when one is set)."""
+        url = f"{self.rasa_base_url}/conversations/{quote(sender, safe='')}/tracker/events"
+        return f"{url}?token={quote(self.rasa_token, safe='')}" if self.rasa_token else url
 
     @property
     def action_server_health(self) -> str:

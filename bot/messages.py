@@ -81,3 +81,13 @@ THINGS_LOADING = "事项资料正在加载，请稍等几秒再试。"
 
 def thing_not_found(code: str) -> str:
     return f"没有找到编号为“{code}”的事项，请检查编号是否正确。"
+
+# Human handoff (bot/handoff/router.py; docs/handoff.md).
+HANDOFF_WAITING = "已转给工作人员，请稍等，工作人员会在这里回复您。您刚才说的话也转给他们了。想回到机器人，说“回到机器人”。"
+HANDOFF_PICKED_UP = "工作人员正在处理您的事，请稍等，他们会在这里回复您。想回到机器人，说“回到机器人”。"
+HANDOFF_BOT_BACK = "好的，小助手回来了，您接着问我就行。"
+HANDOFF_TIMEOUT = (
+    f"抱歉，现在工作人员都在忙，没能接上您的事。小助手先回来帮您，急事请打 {HELPLINE}，"
+    "以后也可以预约工作人员。"
+)
+HANDOFF_RESUME_PENDING = "（系统暂时有点忙，如果我没回答，请稍后再发一次。）"

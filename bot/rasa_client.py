@@ -18,6 +18,9 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 
+RESUME_EVENTS: list[dict[str, Any]] = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+
+
 class RasaUnavailable(Exception):
     """Rasa did not give a usable answer; ``reason`` is short and safe to log."""
 
@@ -48,12 +51,14 @@ class RasaClient:
     def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         self._http = http
         self._url = settings.rasa_webhook_url
+        self._settings = settings
         self._timeout = settings.chat_timeout_seconds
         # httpx timeouts are per operation; asyncio.timeout below bounds the whole exchange.
         self._httpx_timeout = httpx.Timeout(self._timeout, connect=min(5.0, self._timeout))
 
-    async def send(self, sender: str, message: str) -> list[dict[str, Any]]:
-        payload = {"sender": sender, "message": message}
+    async def send(self, sender: str, message: str, channel: str = "rest") -> list[dict[str, Any]]:
+        # Rasa's REST channel passes `metadata` on with the user message (actions read the channel).
+        payload = {"sender": sender, "message": message, "metadata": {"channel": channel}}
         try:
             async with asyncio.timeout(self._timeout):
                 response = await self._http.post(self._url, json=payload, timeout=self._httpx_timeout)
@@ -68,3 +73,21 @@ class RasaClient:
         except ValueError:
             raise RasaUnavailable("reply is not JSON") from None
         return normalise_reply(data, sender)
+
+    async def resume(self, sender: str) -> bool:
+        """Un-pause a conversation (after a human handoff). False when Rasa could not be told.
+
+        ``action_listen`` follows the resume: a paused conversation stops right after
+        ``action_handoff``, and Rasa's policies expect each user turn to follow ``action_listen``.
+        """
+        url = self._settings.rasa_events_url(sender)
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(url, json=RESUME_EVENTS, timeout=self._httpx_timeout)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            log.warning("rasa resume for a sender failed: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("rasa resume answered HTTP %s", response.status_code)
+            return False
+        return True

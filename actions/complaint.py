@@ -1,0 +1,60 @@
+"""``action_record_complaint``: record a complaint (department, delay, staff) and point to 12345.
+
+The assistant cannot resolve a complaint and must not pretend to: it stores the person's own words
+as a case (kind ``complaint``) and tells them where complaints are handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.cases import SLOT_CASE_ID, file_case
+from actions.casework import channel_of, latest_text
+from actions.config import SETTINGS
+from bot.cases.models import Case, CaseKind
+
+logger = logging.getLogger(__name__)
+
+
+def complaint_case(tracker: Tracker, case_id: str) -> Case:
+    return Case(
+        id=case_id,
+        kind=CaseKind.complaint,
+        channel=channel_of(tracker),
+        sender=tracker.sender_id,
+        current_thing=tracker.get_slot("current_thing"),
+        text=latest_text(tracker),
+    )
+
+
+def complaint_text(case_id: str | None) -> str:
+    recorded = f"您说的情况我记下来了（编号 {case_id}）。" if case_id else "您说的情况我听到了。"
+    return (
+        f"让您受委屈了，{recorded}\n"
+        "不过我只是个机器人，没办法替您处理投诉，也不能保证结果。\n"
+        f"要投诉、要人答复，请打 12345 政务服务便民热线：{SETTINGS.hotline}，"
+        "他们会受理、转给有关部门，并给您回复。"
+    )
+
+
+class ActionRecordComplaint(Action):
+    def name(self) -> str:
+        return "action_record_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            case = await asyncio.to_thread(file_case, CaseKind.complaint, lambda cid: complaint_case(tracker, cid))
+        except Exception:
+            logger.exception("could not record the complaint of %s", tracker.sender_id)
+            dispatcher.utter_message(text=complaint_text(None))
+            return []
+        dispatcher.utter_message(text=complaint_text(case.id))
+        return [SlotSet(SLOT_CASE_ID, case.id)]

@@ -1,0 +1,170 @@
+"""``action_handoff``: write a handoff ticket for staff, tell the person what happens next, pause.
+
+Run after the consent question (``utter_ask_handoff_consent``): ``affirm`` = the person agrees that
+what the assistant knows (their words, the matched things, the checklist, their phone number) is
+passed on; ``deny`` = staff only get the channel, the sender id and the priority flag.
+The ticket structure is documented in docs/handoff.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import redis
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge_client
+from actions.config import SETTINGS
+from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
+from bot.handoff import store
+from bot.handoff.models import HandoffTicket, MatchedThing, TranscriptLine
+from bot.handoff.phrases import BACK_PHRASES
+from knowledge.checklist import build_checklist, render_checklist
+
+logger = logging.getLogger(__name__)
+
+SLOT_PERSON_GROUP = "person_group"
+PHONE_ENTITY = "phone"
+# Mobile numbers and landlines with area code (as in the NLU regex `phone`).
+PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+BACK_WORDS = BACK_PHRASES[0]
+
+
+@lru_cache(maxsize=1)
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(SETTINGS.redis_url, socket_connect_timeout=3.0, socket_timeout=3.0)
+
+
+def _intent(event: dict[str, Any]) -> str | None:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def transcript(events: Iterable[dict[str, Any]]) -> list[TranscriptLine]:
+    lines: list[TranscriptLine] = []
+    for e in events:
+        kind, text = e.get("event"), e.get("text")
+        if kind in ("user", "bot") and text:
+            lines.append(TranscriptLine(role=kind, text=str(text), ts=float(e.get("timestamp") or 0.0)))
+    return lines
+
+
+def why(events: list[dict[str, Any]]) -> str | None:
+    """The person's words when asking for a human (else their last real message before consenting)."""
+    users = [e for e in events if e.get("event") == "user" and e.get("text")]
+    asked = [e for e in users if _intent(e) == "ask_human" and not str(e["text"]).startswith("/")]
+    if asked:
+        return str(asked[-1]["text"])
+    plain = [e for e in users[:-1] if not str(e["text"]).startswith("/")]
+    return str(plain[-1]["text"]) if plain else None
+
+
+def contact(events: Iterable[dict[str, Any]]) -> str | None:
+    """The last phone number the person gave: the `phone` entity, or the same pattern in their text."""
+    found: str | None = None
+    for e in events:
+        if e.get("event") != "user":
+            continue
+        for ent in (e.get("parse_data") or {}).get("entities") or []:
+            if ent.get("entity") == PHONE_ENTITY and ent.get("value"):
+                found = str(ent["value"])
+                break
+        else:
+            match = PHONE_RE.search(str(e.get("text") or ""))
+            if match:
+                found = match.group(1)
+    return found
+
+
+def thing_codes(events: Iterable[dict[str, Any]], current: Any) -> list[str]:
+    """Every thing the conversation matched, in order of first mention."""
+    codes: list[str] = []
+    for e in events:
+        if e.get("event") == "slot" and e.get("name") in (SLOT_THING, SLOT_PREVIOUS) and e.get("value"):
+            codes.append(str(e["value"]))
+    if current:
+        codes.append(str(current))
+    return list(dict.fromkeys(codes))
+
+
+async def build_ticket(tracker: Tracker, consent: bool) -> HandoffTicket:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    group = tracker.get_slot(SLOT_PERSON_GROUP) if SLOT_PERSON_GROUP in tracker.slots else None
+    ticket = HandoffTicket(
+        channel=str(metadata.get("channel") or "rest"),
+        sender=tracker.sender_id,
+        priority=bool(group),
+        consent=consent,
+    )
+    if not consent:
+        return ticket
+    events = list(tracker.events)
+    current = tracker.get_slot(SLOT_THING)
+    matched: list[MatchedThing] = []
+    update: dict[str, Any] = {}
+    for code in thing_codes(events, current):
+        theme = await knowledge_client.get_theme(code)
+        if theme is None:
+            continue
+        matched.append(MatchedThing(code=theme.code, title=theme.title))
+        if code == current:
+            update["current_thing"] = MatchedThing(code=theme.code, title=theme.title)
+            update["checklist"] = render_checklist(build_checklist(theme))
+            update["conditions"] = [c.text for c in theme.conditions]
+    return ticket.model_copy(
+        update={
+            **update,
+            "priority_reason": str(group) if group else None,
+            "why": why(events),
+            "matched_things": matched,
+            "transcript": transcript(events),
+            "contact": contact(events),
+        }
+    )
+
+
+def next_steps(ticket: HandoffTicket) -> str:
+    lines = [f"好的，已经帮您转给工作人员了（单号 {ticket.id[:8]}）。"]
+    if ticket.priority:
+        lines.append("您属于优先照顾的情况，工作人员会优先处理。")
+    lines += [
+        "接下来：工作人员会在这里直接回复您，请不用重复发消息。",
+        f"工作人员上班时间：{SETTINGS.staff_hours}。",
+        f"想回到机器人，说“{BACK_WORDS}”就行；急事可打 {SETTINGS.hotline}。",
+    ]
+    return "\n".join(lines)
+
+
+def handoff_failed() -> str:
+    return (
+        f"抱歉，现在没能转给工作人员。请打政务服务热线 {SETTINGS.hotline}，"
+        f"或到{SETTINGS.centre_name}（{SETTINGS.centre_address}）找工作人员，上班时间：{SETTINGS.staff_hours}。"
+    )
+
+
+class ActionHandoff(Action):
+    """Write the ticket (consent from the latest intent: affirm = yes), answer, pause the conversation."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        consent = (tracker.latest_message or {}).get("intent", {}).get("name") == "affirm"
+        try:
+            ticket = await build_ticket(tracker, consent)
+            await asyncio.to_thread(store.create_ticket, redis_client(), ticket)
+        except Exception:  # Redis or the knowledge service down: never leave the person without a way on
+            logger.exception("handoff ticket for %s could not be written", tracker.sender_id)
+            dispatcher.utter_message(text=handoff_failed())
+            return []
+        logger.info("handoff ticket %s for %s (priority=%s)", ticket.id, ticket.sender, ticket.priority)
+        dispatcher.utter_message(text=next_steps(ticket))
+        return [ConversationPaused()]

@@ -1,0 +1,175 @@
+"""Service rating (好差评): ``action_save_rating`` stores it; 不满意 or worse gets a follow-up case.
+
+The rating arrives as a button payload ``/rate{"rating":"5"}`` (buttons on the goodbye / thanks
+answers) or typed words (非常满意 … 非常不满意, 打5分). ``rating_band`` (low / ok / unknown) tells the
+rules what comes next: low → ``bad_rating_form`` asks what went wrong → ``action_file_bad_rating_case``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.cases import file_case, is_stop, meaningful
+from actions.casework import channel_of, latest_text, redis_client
+from actions.config import SETTINGS
+from bot.cases import store
+from bot.cases.models import LOW_RATING_MAX, RATING_LABELS, Case, CaseKind, Rating
+
+logger = logging.getLogger(__name__)
+
+SLOT_BAND = "rating_band"
+SLOT_RATING_ID = "rating_id"
+SLOT_REASON = "rating_reason"
+BAND_LOW = "low"
+BAND_OK = "ok"
+BAND_UNKNOWN = "unknown"
+
+
+def rating_payload(level: int) -> str:
+    return '/rate{"rating":"' + str(level) + '"}'
+
+
+def rating_buttons() -> list[dict[str, str]]:
+    return [{"title": RATING_LABELS[level], "payload": rating_payload(level)} for level in (5, 4, 3, 2, 1)]
+
+
+# Checked in this order: the longer, more negative phrases first (不满意 contains 满意).
+_WORDS: list[tuple[int, tuple[str, ...]]] = [
+    (1, ("非常不满意", "很不满意", "太不满意", "极不满意", "非常差", "太差", "很差", "差劲", "垃圾", "一颗星", "一星")),
+    (2, ("不满意", "不太满意", "差评", "不好", "不行", "不怎么样", "两颗星", "二星", "两星")),
+    (3, ("一般", "还行", "还可以", "马马虎虎", "凑合", "过得去", "三颗星", "三星")),
+    (5, ("非常满意", "很满意", "特别满意", "太好了", "非常好", "五颗星", "五星", "满分")),
+    (4, ("满意", "好评", "不错", "挺好", "蛮好", "可以的", "四颗星", "四星")),
+]
+_DIGIT = re.compile(r"(?<!\d)([1-5])\s*(?:分|星|颗星)?(?!\d)")
+
+
+def parse_level(entity: Any, text: str) -> int | None:
+    """Rating level 1..5 from the ``rating`` entity (buttons) or typed words; None when unclear."""
+    if entity is not None:
+        try:
+            level = int(str(entity).strip())
+        except ValueError:
+            level = 0
+        if 1 <= level <= 5:
+            return level
+    for level, words in _WORDS:
+        if any(w in text for w in words):
+            return level
+    digit = _DIGIT.search(text)
+    return int(digit.group(1)) if digit else None
+
+
+def save_rating(rating_maker: Any) -> Rating:
+    client = redis_client()
+    try:
+        rating = rating_maker(store.new_rating_id(client))
+        store.save_rating(client, rating)
+        return rating
+    finally:
+        client.close()
+
+
+class ActionSaveRating(Action):
+    def name(self) -> str:
+        return "action_save_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        level = parse_level(next(tracker.get_latest_entity_values("rating"), None), latest_text(tracker))
+        if level is None:
+            dispatcher.utter_message(text="您给我们打几分？点下面一个就行：", buttons=rating_buttons())
+            return [SlotSet(SLOT_BAND, BAND_UNKNOWN)]
+
+        def make(rating_id: str) -> Rating:
+            return Rating(
+                id=rating_id,
+                level=level,
+                label=RATING_LABELS[level],
+                theme=tracker.get_slot("current_thing"),
+                channel=channel_of(tracker),
+                sender=tracker.sender_id,
+            )
+
+        low = level <= LOW_RATING_MAX
+        try:
+            rating = await asyncio.to_thread(save_rating, make)
+        except Exception:
+            logger.exception("could not save the rating of %s", tracker.sender_id)
+            dispatcher.utter_message(text=f"谢谢您的评价！有意见也可以打 {SETTINGS.hotline} 反映。")
+            return [SlotSet(SLOT_BAND, BAND_OK)]
+        if low:
+            dispatcher.utter_message(text=f"收到您的评价：{rating.label}。很抱歉没让您满意。")
+            return [SlotSet(SLOT_RATING_ID, rating.id), SlotSet(SLOT_BAND, BAND_LOW)]
+        dispatcher.utter_message(text=f"收到您的评价：{rating.label}，谢谢您！祝您办事顺利。")
+        return [SlotSet(SLOT_RATING_ID, rating.id), SlotSet(SLOT_BAND, BAND_OK)]
+
+
+def file_bad_rating_case(tracker: Tracker, reason: str) -> Case:
+    rating_id = tracker.get_slot(SLOT_RATING_ID)
+    client = redis_client()
+    try:
+        rating = store.get_rating(client, rating_id) if rating_id else None
+    finally:
+        client.close()
+
+    def make(case_id: str) -> Case:
+        return Case(
+            id=case_id,
+            kind=CaseKind.bad_rating,
+            channel=channel_of(tracker),
+            sender=tracker.sender_id,
+            current_thing=tracker.get_slot("current_thing"),
+            text=reason,
+            rating_id=rating_id,
+            rating=rating.level if rating else None,
+        )
+
+    case = file_case(CaseKind.bad_rating, make)
+    if rating_id:
+        client = redis_client()
+        try:
+            store.link_rating_case(client, rating_id, case.id)
+        finally:
+            client.close()
+    return case
+
+
+class ActionFileBadRatingCase(Action):
+    def name(self) -> str:
+        return "action_file_bad_rating_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reason = str(tracker.get_slot(SLOT_REASON) or "").strip()
+        reset = [SlotSet(SLOT_REASON, None), SlotSet(SLOT_RATING_ID, None), SlotSet(SLOT_BAND, None)]
+        if is_stop(tracker) or not meaningful(reason, 2):
+            dispatcher.utter_message(
+                text=f"好的，不说也没关系。您有意见随时可以打政务服务热线 {SETTINGS.hotline} 反映。"
+            )
+            return reset
+        try:
+            case = await asyncio.to_thread(file_bad_rating_case, tracker, reason)
+        except Exception:
+            logger.exception("could not file the bad-rating case of %s", tracker.sender_id)
+            dispatcher.utter_message(
+                text=f"谢谢您说出来。系统有点忙，这次没记上，请您打政务服务热线 {SETTINGS.hotline} 反映。"
+            )
+            return reset
+        dispatcher.utter_message(
+            text=(
+                f"谢谢您说出来，已经记下了（编号 {case.id}），会转给县政务服务中心的工作人员改进。\n"
+                f"想要有人答复您，可以打政务服务热线 {SETTINGS.hotline}，报这个编号。"
+            )
+        )
+        return reset

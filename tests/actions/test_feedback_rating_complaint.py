@@ -1,0 +1,116 @@
+"""Service ratings (好差评) with theme and channel, bad-rating follow-up cases, complaints."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from feedback_helpers import tracker, use_redis
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaint import ActionRecordComplaint
+from actions.rating import ActionFileBadRatingCase, ActionSaveRating, parse_level
+from bot.cases import store
+from bot.cases.models import CaseKind
+
+
+@pytest.mark.parametrize(
+    ("entity", "text", "level"),
+    [
+        ("5", '/rate{"rating":"5"}', 5),
+        ("1", '/rate{"rating":"1"}', 1),
+        (None, "非常不满意", 1),
+        (None, "不满意", 2),
+        (None, "一般般", 3),
+        (None, "满意", 4),
+        (None, "非常满意", 5),
+        (None, "我打4分", 4),
+        ("9", "打分", None),
+        (None, "打分", None),
+    ],
+)
+def test_parse_level(entity: str | None, text: str, level: int | None) -> None:
+    assert parse_level(entity, text) == level
+
+
+def rate(level: str, **kw: object):
+    return tracker(f'/rate{{"rating":"{level}"}}', intent="rate", entities=[{"entity": "rating", "value": level}],
+                   **kw)  # type: ignore[arg-type]
+
+
+async def test_good_rating_is_stored_with_theme_and_channel(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    d = CollectingDispatcher()
+    events = await ActionSaveRating().run(d, rate("5", slots={"current_thing": "43PCN0013"}, channel="telegram"), {})
+    [rating] = store.list_ratings(redis_client)
+    assert (rating.level, rating.label, rating.theme, rating.channel) == (5, "非常满意", "43PCN0013", "telegram")
+    assert rating.sender == "feedback-user" and rating.created_at > 0
+    assert SlotSet("rating_band", "ok") in events
+    assert "非常满意" in d.messages[0]["text"]
+    assert store.case_ids(redis_client) == []  # a good rating files no case
+
+
+async def test_bad_rating_asks_why_and_files_a_follow_up_case(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    events = await ActionSaveRating().run(CollectingDispatcher(), rate("2", slots={"current_thing": "43PCN0009"}), {})
+    assert SlotSet("rating_band", "low") in events
+    rating_id = next(e["value"] for e in events if e["name"] == "rating_id")
+
+    reason = "你讲的材料跟窗口要的不一样，害我白跑一趟"
+    d = CollectingDispatcher()
+    slots = {"rating_id": rating_id, "rating_reason": reason, "current_thing": "43PCN0009"}
+    await ActionFileBadRatingCase().run(d, tracker(reason, intent="complain", slots=slots), {})
+    [case] = store.list_cases(redis_client, CaseKind.bad_rating)
+    assert (case.text, case.rating, case.rating_id, case.current_thing) == (reason, 2, rating_id, "43PCN0009")
+    rating = store.get_rating(redis_client, rating_id)
+    assert rating is not None and rating.case_id == case.id
+    assert case.id in d.messages[0]["text"] and "0739-12345" in d.messages[0]["text"]
+
+
+async def test_bad_rating_without_a_reason_files_nothing(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    slots = {"rating_id": "PJ000001", "rating_reason": "不说了"}
+    await ActionFileBadRatingCase().run(CollectingDispatcher(), tracker("不说了", intent="stop_form", slots=slots), {})
+    assert store.case_ids(redis_client) == []
+
+
+async def test_unclear_rating_asks_again_with_five_buttons(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    d = CollectingDispatcher()
+    events = await ActionSaveRating().run(d, tracker("打分", intent="rate"), {})
+    assert events == [SlotSet("rating_band", "unknown")]
+    assert [b["payload"] for b in d.messages[0]["buttons"]] == [f'/rate{{"rating":"{n}"}}' for n in (5, 4, 3, 2, 1)]
+    assert store.list_ratings(redis_client) == []
+
+
+async def test_complaint_is_recorded_and_points_to_12345(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    words = "说好五个工作日，半个月了还冇办好，我要投诉"
+    d = CollectingDispatcher()
+    events = await ActionRecordComplaint().run(
+        d, tracker(words, intent="complain", slots={"current_thing": "43PCN0009"}, channel="web"), {}
+    )
+    [case] = store.list_cases(redis_client, CaseKind.complaint)
+    assert case.id.startswith("TS")
+    assert (case.text, case.current_thing, case.channel) == (words, "43PCN0009", "web")
+    text = d.messages[0]["text"]
+    assert "0739-12345" in text and case.id in text
+    assert "没办法替您处理" in text  # does not pretend to resolve it
+    assert SlotSet("case_id", case.id) in events
+
+
+async def test_complaint_with_redis_down_still_points_to_12345(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_redis(monkeypatch, "redis://127.0.0.1:1/0")
+    d = CollectingDispatcher()
+    assert await ActionRecordComplaint().run(d, tracker("窗口的人态度差", intent="complain"), {}) == []
+    assert "0739-12345" in d.messages[0]["text"]
