@@ -4,6 +4,7 @@ The actions live in small modules; importing them here registers them with rasa_
 """
 
 from actions.cases import ActionFileCase, ValidateBanchengForm  # noqa: F401  (registers the 办不成事 form)
+from actions.checklist import ActionChecklist  # noqa: F401  (registers the personal checklist)
 from actions.complaint import ActionRecordComplaint  # noqa: F401  (registers the complaint action)
 from actions.detail import ActionAnswerDetail, ActionGoBack
 from actions.find_thing import ActionFindThing

@@ -3,6 +3,9 @@
 After two invalid answers to the same question the person is told what is expected and offered to
 stop ("不填了", payload ``/stop_form``). Saying 不办了 / 不填了 at any question stops the form: the
 validation sets ``case_stopped`` and ends the loop, and ``action_file_case`` then files nothing.
+Asking for a human (``ask_human``, e.g. 转人工) at any question is not taken as an answer either: the
+form stops the same way, and ``action_file_case`` hands over to the consent question of the handoff
+(``FollowupAction``), so the person gets the staff they asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -38,6 +41,9 @@ STOP_PAYLOAD = "/stop_form"
 EXPLAIN_AFTER = 2  # invalid answers in a row before the explanation
 
 STOP_INTENT = "stop_form"
+HUMAN_INTENT = "ask_human"
+HANDOFF_CONSENT = "utter_ask_handoff_consent"
+MIN_INTENT_CONFIDENCE = 0.7  # below this an ask_human guess does not override the answer
 _STOP_WORDS = ("不办了", "不填了", "不弄了", "不搞了", "不报了", "不登记了", "不想填", "取消", "算了", "不说了")
 # Answers that say nothing, whatever the question.
 _VAGUE = {"不知道", "不晓得", "冇晓得", "随便", "没有", "冇得", "没得", "嗯", "嗯嗯", "啊", "哦", "好", "好的", "是", "对",
@@ -66,9 +72,24 @@ def clean(value: Any) -> str:
     return re.sub(r"\s+", " ", str(value or "")).strip(" 。，,.!！?？~～")
 
 
+def _intent_confidence(tracker: Tracker) -> float:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    try:
+        return float(intent.get("confidence") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def wants_human(tracker: Tracker) -> bool:
+    """Does the latest message ask for a human (转人工), with reasonable confidence?"""
+    return latest_intent(tracker) == HUMAN_INTENT and _intent_confidence(tracker) >= MIN_INTENT_CONFIDENCE
+
+
 def is_stop(tracker: Tracker) -> bool:
-    """Does the latest message ask to stop the form?"""
-    if latest_intent(tracker) == STOP_INTENT:
+    """Does the latest message ask to stop the form (不办了, or a request for a human)?"""
+    if latest_intent(tracker) == STOP_INTENT:  # (the FallbackClassifier already cut unsure guesses)
+        return True
+    if wants_human(tracker):
         return True
     text = latest_text(tracker)
     return text == STOP_PAYLOAD or (len(text) <= 10 and any(w in text for w in _STOP_WORDS))
@@ -248,6 +269,10 @@ class ActionFileCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if tracker.get_slot(SLOT_STOPPED) and wants_human(tracker):
+            # 转人工 during the form: nothing filed, straight to the handoff consent question.
+            dispatcher.utter_message(text="好的，这份登记先不填了。")
+            return [*reset_events(), FollowupAction(HANDOFF_CONSENT)]
         if tracker.get_slot(SLOT_STOPPED) or not tracker.get_slot(SLOT_MATTER):
             dispatcher.utter_message(
                 text=f"好的，不填了，没有登记。以后想反映，随时跟我说“办不成事”，或者打 {SETTINGS.hotline}。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 from feedback_helpers import tracker, use_redis
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cases import FORM_SLOTS, ActionFileCase, ValidateBanchengForm, find_phone
@@ -195,3 +195,43 @@ async def test_redis_down_still_answers(monkeypatch: pytest.MonkeyPatch) -> None
     events = await ActionFileCase().run(d, tracker("x", slots={**FILLED, "case_contact_consent": False}), {})
     assert "0739-12345" in d.messages[0]["text"]
     assert not any(e.get("name") == "case_id" for e in events)
+
+
+@pytest.mark.parametrize("slot", ["case_matter", "case_place", "case_story", "case_contact_consent", "case_contact"])
+def test_asking_for_a_human_mid_form_is_not_an_answer(form: ValidateBanchengForm, slot: str) -> None:
+    d = CollectingDispatcher()
+    t = tracker("转人工", intent="ask_human", slots={"case_matter": "办退休"})
+    out = getattr(form, f"validate_{slot}")("转人工", d, t, DOMAIN)
+    assert out[slot] is None
+    assert out["case_stopped"] is True and out["requested_slot"] is None  # the form ends
+    assert out["case_matter"] is None
+    assert d.messages == []
+
+
+def test_unsure_ask_human_guess_is_still_an_answer(form: ValidateBanchengForm) -> None:
+    d = CollectingDispatcher()
+    t = tracker("人社局帮我办的窗口", intent="ask_human")
+    t.latest_message["intent"]["confidence"] = 0.4
+    out = form.validate_case_place("人社局帮我办的窗口", d, t, DOMAIN)
+    assert out["case_place"] == "人社局帮我办的窗口"
+    assert "case_stopped" not in out
+
+
+async def test_file_case_after_ask_human_goes_to_the_handoff_consent(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    d = CollectingDispatcher()
+    events = await ActionFileCase().run(d, tracker("转人工", intent="ask_human", slots={"case_stopped": True}), {})
+    assert store.case_ids(redis_client) == []
+    assert FollowupAction("utter_ask_handoff_consent") in events
+    assert SlotSet("case_stopped", None) in events
+    assert "没有登记" not in d.messages[0]["text"]
+
+
+async def test_stop_without_a_human_request_does_not_hand_off(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    events = await ActionFileCase().run(CollectingDispatcher(), tracker("不办了", slots={"case_stopped": True}), {})
+    assert not any(e.get("event") == "followup" for e in events)

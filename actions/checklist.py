@@ -1,0 +1,155 @@
+"""``action_checklist``: the personal checklist, asking only the questions that change it.
+
+One question at a time (buttons answer with ``/inform_fact{"fact_key":…,"fact_value":…}``, or a
+typed answer; "不晓得" / "跳过" skips), at most ``MAX_QUESTIONS``; then the list: what to bring,
+what depends on an unknown fact (看情况, with its case), what to check with the window and what
+is not needed (with the reason). Two matters at once are merged (see ``actions.checklist_things``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import checklist_state as st
+from actions import checklist_things as things
+from actions import knowledge_client, named, render
+from actions.find_thing import SLOT_PREVIOUS, SLOT_THING, answer_service_error, latest_entity
+from knowledge.checklist import (
+    Checklist,
+    MergedChecklist,
+    Question,
+    build_checklist,
+    merge_checklists,
+    render_checklist,
+)
+from knowledge.models import Theme
+
+logger = logging.getLogger(__name__)
+
+INFORM_FACT = "inform_fact"
+# deny (不晓得 / 没有) and affirm (是的) right after a question answer it too (rules).
+ANSWER_INTENTS = (INFORM_FACT, "affirm", "deny")
+SKIP_TITLE = "不晓得，跳过"
+
+
+def build(themes: list[Theme], state: dict[str, Any]) -> Checklist | MergedChecklist:
+    """The checklist of one theme, or the merged checklist of several, for the facts in ``state``."""
+    situation = st.situation(state)
+    lists = [build_checklist(t, situation) for t in themes]
+    return lists[0] if len(lists) == 1 else merge_checklists(lists)
+
+
+def next_question(checklist: Checklist | MergedChecklist, state: dict[str, Any]) -> Question | None:
+    """The next question to ask: one not asked yet, while fewer than MAX_QUESTIONS were asked."""
+    asked = st.known_facts(state)
+    if len(asked) >= st.MAX_QUESTIONS:
+        return None
+    return next((q for q in checklist.questions if q.fact not in asked), None)
+
+
+def render_list(checklist: Checklist | MergedChecklist, state: dict[str, Any]) -> str:
+    """The final list; items depending on a skipped or unasked fact are marked 看情况."""
+    shown = checklist.model_copy(deep=True, update={"questions": []})
+    for item in shown.ask:
+        item.reason = f"看情况：{item.reason}" if item.reason else "看情况"
+    lines = [render_checklist(shown)]
+    if shown.ask:
+        lines.append("标“看情况”的，按括号里的情况准备；拿不准就先打电话问窗口。")
+    return "\n".join(line for line in "\n".join(lines).splitlines() if line.strip())
+
+
+def ask(dispatcher: CollectingDispatcher, question: Question, titles: list[str], first: bool) -> None:
+    lead = (
+        f"好的，帮您按您的情况列【{'＋'.join(titles)}】的材料清单。先问您一句：" if first else "再问您一句："
+    )
+    buttons = [
+        {"title": o.title, "payload": st.fact_payload(question.fact, o.value)} for o in question.options
+    ]
+    buttons.append({"title": SKIP_TITLE, "payload": st.fact_payload(question.fact, st.SKIP_VALUE)})
+    dispatcher.utter_message(text=f"{lead}\n{question.prompt}", buttons=buttons)
+
+
+async def _codes_for_request(text: str, tracker: Tracker) -> list[str]:
+    """The theme codes a checklist request is about ([] when none is known)."""
+    current = tracker.get_slot(SLOT_THING)
+    previous = tracker.get_slot(SLOT_PREVIOUS)
+    pair = await things.two_things(text)
+    if pair:
+        return pair
+    if things.asks_for_both(text) and current and previous and current != previous:
+        return [str(current), str(previous)]
+    theme = await named.named_in_message(text, things.GENERIC)
+    if theme is not None:
+        return [theme.code]
+    return [str(current)] if current else []
+
+
+def _thing_events(codes: list[str], current: Any, previous: Any) -> list[EventType]:
+    events: list[EventType] = []
+    if codes[0] != current:
+        events.append(SlotSet(SLOT_THING, codes[0]))
+    if len(codes) > 1 and codes[1] != previous:
+        events.append(SlotSet(SLOT_PREVIOUS, codes[1]))
+    elif len(codes) == 1 and codes[0] != current and current:
+        events.append(SlotSet(SLOT_PREVIOUS, current))
+    return events
+
+
+class ActionChecklist(Action):
+    """Ask what changes the materials, then list exactly what to bring."""
+
+    def name(self) -> str:
+        return "action_checklist"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        latest = tracker.latest_message or {}
+        text = latest.get("text") or ""
+        intent = (latest.get("intent") or {}).get("name")
+        current = tracker.get_slot(SLOT_THING)
+        previous = tracker.get_slot(SLOT_PREVIOUS)
+        state = st.load_state(tracker.get_slot(st.SLOT_FACTS))
+        answering = intent in ANSWER_INTENTS
+        try:
+            if answering:
+                codes = st.state_codes(state) or ([str(current)] if current else [])
+            else:
+                codes = await _codes_for_request(text, tracker)
+            themes = [t for t in [await knowledge_client.get_theme(c) for c in codes] if t is not None]
+        except Exception:
+            logger.exception("knowledge lookup failed for the checklist")
+            return answer_service_error(dispatcher)
+        if not themes:
+            dispatcher.utter_message(text=render.render_ask_which())
+            return []
+        codes = [t.code for t in themes]
+        state = st.for_codes(state, codes)
+        first = not st.known_facts(state)
+
+        if answering:
+            pending = next_question(build(themes, state), state)
+            if pending is None and intent != INFORM_FACT:  # the list was already shown: 要得 / 冇得
+                dispatcher.utter_message(text="好的。还有么子要问的，直接跟我说。")
+                return []
+            understood = st.apply_answer(
+                state, pending, latest_entity(tracker, "fact_key"), latest_entity(tracker, "fact_value"), text
+            )
+            if not understood and pending is not None:
+                dispatcher.utter_message(text="不好意思，我没听明白。请点下面的按钮回答，或者回“跳过”。")
+                ask(dispatcher, pending, [t.title for t in themes], first=False)
+                return [SlotSet(st.SLOT_FACTS, state)]
+            first = False
+
+        checklist = build(themes, state)
+        question = next_question(checklist, state)
+        if question is not None:
+            ask(dispatcher, question, [t.title for t in themes], first=first)
+        else:
+            dispatcher.utter_message(text=render_list(checklist, state))
+        return [SlotSet(st.SLOT_FACTS, state), *_thing_events(codes, current, previous)]

@@ -1,0 +1,115 @@
+"""State and parsing for the personal checklist dialogue (``action_checklist``).
+
+The slot ``checklist_facts`` holds one dict: the facts the person told us (``knowledge.checklist``
+Situation keys), ``None`` for a question the person skipped, and ``_codes``: the theme(s) the
+checklist is for. No other state is needed: the next question is recomputed from the facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from knowledge.checklist import Question, Situation, parse_fact
+
+SLOT_FACTS = "checklist_facts"
+CODES_KEY = "_codes"
+SKIP_VALUE = "skip"  # button payload value of "不晓得，跳过"
+MAX_QUESTIONS = 4  # questions asked (answered or skipped) before the list is shown anyway
+
+SKIP_WORDS = ("不晓得", "不知道", "不清楚", "搞不清", "不确定", "说不准", "跳过", "下一个", "不管它", "随便")
+_NEGATIVE = re.compile(r"[不没冇未无]")
+_POSITIVE = re.compile(r"是|对|一样|同一|有|离了|离婚了")
+
+
+def fact_payload(fact: str, value: str) -> str:
+    """Button payload that answers one checklist question."""
+    body = json.dumps({"fact_key": fact, "fact_value": value}, ensure_ascii=False, separators=(",", ":"))
+    return "/inform_fact" + body
+
+
+def load_state(raw: Any) -> dict[str, Any]:
+    """The slot value as a dict (anything else counts as empty)."""
+    return dict(raw) if isinstance(raw, Mapping) else {}
+
+
+def state_codes(state: Mapping[str, Any]) -> list[str]:
+    codes = state.get(CODES_KEY)
+    return [str(c) for c in codes] if isinstance(codes, list) else []
+
+
+def known_facts(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The fact keys asked so far (answered or skipped), without the bookkeeping keys."""
+    return {k: v for k, v in state.items() if k in Situation.model_fields}
+
+
+def situation(state: Mapping[str, Any]) -> Situation:
+    """The Situation for ``knowledge.checklist``; skipped facts stay unknown (None)."""
+    facts: dict[str, Any] = {}
+    for key, value in known_facts(state).items():
+        try:
+            Situation.model_validate({key: value})
+        except ValueError:
+            value = None  # a stored value the vocabulary no longer knows: ask again later
+        facts[key] = value
+    return Situation.model_validate(facts)
+
+
+def for_codes(state: Mapping[str, Any], codes: Sequence[str]) -> dict[str, Any]:
+    """The state for these theme codes: kept when they are the same, else started afresh."""
+    if state_codes(state) == list(codes):
+        return dict(state)
+    return {CODES_KEY: list(codes)}
+
+
+def is_skip(text: str) -> bool:
+    return any(w in text for w in SKIP_WORDS)
+
+
+def parse_answer(question: Question, text: str) -> str | bool | None:
+    """A typed answer to ``question``: the option whose title the text contains (longest first),
+    or for yes/no questions a negative/positive word. ``None`` when the text does not answer it."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return parse_fact(question.fact, text)
+    except ValueError:
+        pass
+    for option in sorted(question.options, key=lambda o: len(o.title), reverse=True):
+        if option.title in text:
+            return parse_fact(question.fact, option.value)
+    values = {o.value for o in question.options}
+    if values <= {"true", "false"}:
+        if _NEGATIVE.search(text) and "false" in values:
+            return False
+        if _POSITIVE.search(text) and "true" in values:
+            return True
+    return None
+
+
+def apply_answer(
+    state: dict[str, Any], pending: Question | None, fact_key: str | None, fact_value: str | None, text: str
+) -> bool:
+    """Record the person's answer in ``state``. Returns False when nothing could be understood."""
+    if fact_key and fact_key in Situation.model_fields:
+        if fact_value is None or fact_value == SKIP_VALUE:
+            state[fact_key] = None
+            return True
+        try:
+            state[fact_key] = parse_fact(fact_key, fact_value)
+        except ValueError:
+            return False
+        return True
+    if pending is None:
+        return False
+    if is_skip(text):
+        state[pending.fact] = None
+        return True
+    value = parse_answer(pending, text)
+    if value is None:
+        return False
+    state[pending.fact] = value
+    return True

@@ -1,0 +1,194 @@
+"""``action_checklist`` against the real knowledge service and catalogue (no fakes)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from actions_fakes import FakeHit, slot_events
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import checklist_state as st
+from actions import checklist_things as things
+from actions import knowledge_client
+from actions.checklist import ActionChecklist
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+service_module = pytest.importorskip("knowledge.service")
+
+BIRTH = "43PCN0009"
+SUBSIDY = "43PCP0022"
+
+
+@pytest.fixture(scope="module")
+def real_service():
+    return service_module.get_service()
+
+
+@pytest.fixture
+def use_real(real_service, monkeypatch):
+    monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
+    return real_service
+
+
+@pytest.fixture
+def turn(make_tracker: Callable[..., Tracker]) -> Callable[..., Any]:
+    """Run one action_checklist turn; returns (text, buttons, slots after the turn)."""
+
+    async def _turn(text: str, slots: dict[str, Any], intent: str = "ask_checklist", fact=None):
+        entities = []
+        if fact is not None:
+            entities = [{"entity": "fact_key", "value": fact[0]}, {"entity": "fact_value", "value": fact[1]}]
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(text, intent=intent, entities=entities, slots=slots)
+        events = await ActionChecklist().run(dispatcher, tracker, {})
+        new_slots = {**slots, **slot_events(events)}
+        body = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+        buttons = [b for m in dispatcher.messages for b in m.get("buttons") or []]
+        assert "\n\n" not in body
+        return body, buttons, new_slots
+
+    return _turn
+
+
+def press(buttons: list[dict[str, str]], title: str) -> tuple[str, tuple[str, str]]:
+    """The payload of the button titled `title`, and its (fact_key, fact_value)."""
+    button = next(b for b in buttons if b["title"] == title)
+    import json
+
+    data = json.loads(button["payload"].removeprefix("/inform_fact"))
+    return button["payload"], (data["fact_key"], data["fact_value"])
+
+
+async def test_birth_asks_who_and_ethnicity_then_lists(use_real, turn):
+    body, buttons, slots = await turn("帮我列个清单", {"current_thing": BIRTH})
+    assert "这次由谁来办" in body
+    assert {b["title"] for b in buttons} >= {"妈妈", "爸爸", "不晓得，跳过"}
+    payload, fact = press(buttons, "爸爸")
+    assert payload == '/inform_fact{"fact_key":"applicant","fact_value":"father"}'
+
+    body, buttons, slots = await turn(payload, slots, intent="inform_fact", fact=fact)
+    assert "民族" in body and "材料清单】" not in body
+    payload, fact = press(buttons, "民族不同")
+
+    body, buttons, slots = await turn(payload, slots, intent="inform_fact", fact=fact)
+    assert buttons == []
+    bring = body.split("要准备的材料")[1].split("不用准备")[0]
+    assert "新生儿民族成份申请" in bring
+    assert "授权委托书" in bring
+    assert slots["checklist_facts"]["applicant"] == "father"
+    assert slots["checklist_facts"]["parents_same_ethnicity"] is False
+
+
+async def test_mother_same_ethnicity_not_needed(use_real, turn):
+    slots = {"current_thing": BIRTH, "checklist_facts": {"_codes": [BIRTH], "applicant": "mother"}}
+    body, buttons, slots = await turn("是同一个民族", slots, intent="inform_fact")  # typed answer
+    assert buttons == []
+    not_needed = body.split("您这次不用准备")[1]
+    assert "新生儿民族成份申请" in not_needed and "授权委托书" in not_needed
+
+
+async def test_skipping_leaves_the_item_as_depends(use_real, turn):
+    body, buttons, slots = await turn("按我的情况要带么子", {"current_thing": BIRTH})
+    question = body.splitlines()[-1]
+    body, buttons, slots = await turn("不晓得", slots, intent="deny")  # typed skip (NLU: deny)
+    assert question not in body and buttons  # the next question
+    payload, fact = press(buttons, "不晓得，跳过")
+    body, buttons, slots = await turn(payload, slots, intent="inform_fact", fact=fact)
+    assert buttons == []
+    assert set(slots["checklist_facts"]) == {"_codes", "applicant", "parents_same_ethnicity"}
+    assert slots["checklist_facts"]["applicant"] is None
+    depends = body.split("看您的情况，可能还要")[1]
+    assert "新生儿民族成份申请" in depends and "看情况：父母双方民族不同时需要" in depends
+    assert "授权委托书" in depends
+
+
+async def test_unclear_answer_asks_again(use_real, turn):
+    body, _, slots = await turn("帮我列个清单", {"current_thing": BIRTH})
+    again, buttons, slots2 = await turn("今天好热", slots, intent="inform_fact")
+    assert "没听明白" in again and body.splitlines()[-1] in again
+    assert st.known_facts(slots2["checklist_facts"]) == {}
+
+
+async def test_two_things_in_one_message_are_merged(use_real, turn):
+    body, buttons, slots = await turn("生了伢子要上户口，还要领育儿补贴，给我列个清单", {})
+    assert slots["checklist_facts"]["_codes"] == [BIRTH, SUBSIDY]
+    assert slots["current_thing"] == BIRTH and slots["previous_thing"] == SUBSIDY
+    for _ in range(st.MAX_QUESTIONS):
+        if not buttons:
+            break
+        payload, fact = press(buttons, buttons[0]["title"] if buttons[0]["title"] != "妈妈" else "爸爸")
+        body, buttons, slots = await turn(payload, slots, intent="inform_fact", fact=fact)
+    assert buttons == [] and "合并材料清单" in body
+    saved = int(body.split("合并后少准备")[1].split("项")[0])
+    assert saved >= 1
+
+
+async def test_both_together_with_previous_thing(use_real, turn):
+    slots = {"current_thing": BIRTH, "previous_thing": SUBSIDY}
+    body, buttons, slots = await turn("两件事一起的清单", slots)
+    assert slots["checklist_facts"]["_codes"] == [BIRTH, SUBSIDY]
+    assert "新生儿出生一件事＋育儿补贴申领" in body and buttons
+
+
+async def test_at_most_four_questions(use_real, turn):
+    facts = {
+        "_codes": [BIRTH, SUBSIDY],
+        "applicant": None,
+        "parents_same_ethnicity": None,
+        "parents_divorced": None,
+    }
+    slots = {"current_thing": BIRTH, "previous_thing": SUBSIDY, "checklist_facts": facts}
+    payload = '/inform_fact{"fact_key":"is_minor","fact_value":"true"}'
+    body, buttons, _ = await turn(payload, slots, intent="inform_fact", fact=("is_minor", "true"))
+    assert buttons == [] and "合并材料清单" in body
+
+
+async def test_no_matter_known_asks_which(use_real, turn):
+    body, buttons, slots = await turn("给我一张清单", {})
+    assert "checklist_facts" not in slots and "哪件事" in body
+
+
+async def test_single_matter_never_counts_as_two(use_real):
+    assert await things.two_things("伢子读书的事，列个清单") is None  # ambiguous, one part
+    assert await things.two_things("老人过世了，还要办丧葬补助") is None  # two parts, one matter
+    assert await things.two_things("上户口和育儿补贴一起办") == [BIRTH, SUBSIDY]
+
+
+def test_pair_rule_on_scores():
+    assert things.pair_from_hits([FakeHit("A", "a", 0.6), FakeHit("B", "b", 0.35)]) == ["A", "B"]
+    assert things.pair_from_hits([FakeHit("A", "a", 0.9), FakeHit("B", "b", 0.29)]) is None
+    assert things.pair_from_hits([FakeHit("A", "a", 0.5), FakeHit("A", "a", 0.5)]) is None
+
+
+def test_parse_typed_answers():
+    from knowledge.checklist import Option, Question
+
+    who = Question(
+        fact="applicant",
+        prompt="?",
+        options=[Option(title="妈妈", value="mother"), Option(title="爸爸", value="father")],
+    )
+    same = Question(
+        fact="parents_same_ethnicity",
+        prompt="?",
+        options=[Option(title="是同一个民族", value="true"), Option(title="民族不同", value="false")],
+    )
+    assert st.parse_answer(who, "孩子爸爸来办") == "father"
+    assert st.parse_answer(who, "今天好热") is None
+    assert st.parse_answer(same, "民族不一样") is False
+    assert st.parse_answer(same, "都是汉族") is True
+
+
+async def test_yes_no_intents_answer_the_question(use_real, turn):
+    facts = {"_codes": [SUBSIDY], "applicant": "mother"}
+    body, buttons, slots = await turn(
+        "冇得", {"current_thing": SUBSIDY, "checklist_facts": facts}, intent="deny"
+    )
+    assert slots["checklist_facts"]["parents_divorced"] is False
+    assert buttons == [] and "育儿补贴" in body
+    ack, buttons, after = await turn("要得", slots, intent="affirm")  # list already shown
+    assert "材料" not in ack and buttons == [] and after == slots
