@@ -96,6 +96,7 @@ def moodbot_model(retrain: bool) -> Path:
     print("training the stock moodbot (rasa init) as the baseline…", flush=True)
     MOODBOT_DIR.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["rm", "-rf", str(MOODBOT_DIR)], check=True)
+    MOODBOT_DIR.mkdir(parents=True)  # rasa init wants the folder to exist
     started = time.perf_counter()
     subprocess.run(
         [str(RASA), "init", "--no-prompt", "--init-dir", str(MOODBOT_DIR)],
