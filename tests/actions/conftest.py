@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -58,3 +59,21 @@ def make_tracker() -> Callable[..., Tracker]:
         )
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def real_service():
+    """The real knowledge service over the real catalogue (index built by scripts/setup.sh)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from knowledge.service import get_service
+
+    return get_service()
+
+
+@pytest.fixture
+def use_real(real_service, monkeypatch):
+    """Make the actions use the real service instead of a fake."""
+    from actions import knowledge_client
+
+    monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
+    return real_service

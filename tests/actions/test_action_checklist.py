@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -13,25 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import checklist_state as st
 from actions import checklist_things as things
-from actions import knowledge_client
 from actions.checklist import ActionChecklist
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-service_module = pytest.importorskip("knowledge.service")
 
 BIRTH = "43PCN0009"
 SUBSIDY = "43PCP0022"
-
-
-@pytest.fixture(scope="module")
-def real_service():
-    return service_module.get_service()
-
-
-@pytest.fixture
-def use_real(real_service, monkeypatch):
-    monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
-    return real_service
 
 
 @pytest.fixture

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from actions_fakes import slot_events
 
-from actions import knowledge_client
 from actions.detail import ActionAnswerDetail, ActionGoBack
 from actions.find_thing import ActionFindThing
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-service_module = pytest.importorskip("knowledge.service")
-
-
-@pytest.fixture(scope="module")
-def real_service():
-    return service_module.get_service()
-
-
-@pytest.fixture
-def use_real(real_service, monkeypatch):
-    monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
-    return real_service
 
 
 async def _detail(dispatcher, make_tracker, text, intent, **slots) -> tuple[str, dict]:

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from actions_fakes import slot_events
 
-from actions import knowledge_client
 from actions.find_thing import ActionFindThing
 from actions.materials import ActionListMaterials
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-service_module = pytest.importorskip("knowledge.service")
-
-
-@pytest.fixture(scope="module")
-def real_service():
-    return service_module.get_service()
-
-
-@pytest.fixture
-def use_real(real_service, monkeypatch):
-    monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
-    return real_service
 
 
 async def test_birth_situation_then_materials(use_real, dispatcher, make_tracker):
