@@ -38,6 +38,7 @@ from knowledge.models import (
     Theme,
     TimeLimit,
 )
+from knowledge.problems import Problem
 from knowledge.yamlio import dump, load_file, load_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -90,14 +91,6 @@ _LIST_FIELDS = ("materialList", "guidePoint", "approveList", "guideCondition", "
 # --------------------------------------------------------------------------- problems
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.field}: {self.message}"
 
 
 @dataclass

@@ -11,7 +11,6 @@ phrasings files' shape (``phrasings: [str, ...]`` for a known code).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,13 @@ from pydantic import ValidationError
 
 from knowledge.domains import DOMAINS, HAND_WRITTEN_PREFIX, OFFICIAL_CODES
 from knowledge.models import Provenance, Theme
+from knowledge.problems import Problem
 from knowledge.store import catalogue_dir, phrasings_dir_for
 from knowledge.yamlio import load_file
 
 MANUAL_DIR = Path(__file__).resolve().parent / "manual"
 
 
-@dataclass(frozen=True)
-class Error:
-    file: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.field}: {self.message}"
 
 
 def _display(path: Path) -> str:
@@ -46,26 +38,26 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(record)"
 
 
-def check_theme_file(path: Path, errors: list[Error]) -> Theme | None:
+def check_theme_file(path: Path, errors: list[Problem]) -> Theme | None:
     """Parse and schema-check one theme file; append errors; return the theme if valid."""
     name = _display(path)
     try:
         data = load_file(path)
     except Exception as exc:  # noqa: BLE001 - every YAML problem is reported
-        errors.append(Error(name, "(yaml)", str(exc).replace("\n", " ")))
+        errors.append(Problem(name, "(yaml)", str(exc).replace("\n", " ")))
         return None
     if not isinstance(data, dict):
-        errors.append(Error(name, "(record)", "expected a mapping of fields"))
+        errors.append(Problem(name, "(record)", "expected a mapping of fields"))
         return None
     try:
         theme = Theme.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(Error(name, _loc(err["loc"]), err["msg"]))
+            errors.append(Problem(name, _loc(err["loc"]), err["msg"]))
         return None
     if theme.code != path.stem:
-        errors.append(Error(name, "code", f"record code {theme.code} does not match the file name {path.stem}"))
-    errors.extend(Error(name, f, m) for f, m in rule_errors(theme))
+        errors.append(Problem(name, "code", f"record code {theme.code} does not match the file name {path.stem}"))
+    errors.extend(Problem(name, f, m) for f, m in rule_errors(theme))
     return theme
 
 
@@ -106,47 +98,47 @@ def rule_errors(theme: Theme) -> list[tuple[str, str]]:
     return out
 
 
-def check_phrasings_file(path: Path, known: set[str], errors: list[Error]) -> None:
+def check_phrasings_file(path: Path, known: set[str], errors: list[Problem]) -> None:
     name = _display(path)
     try:
         data = load_file(path)
     except Exception as exc:  # noqa: BLE001
-        errors.append(Error(name, "(yaml)", str(exc).replace("\n", " ")))
+        errors.append(Problem(name, "(yaml)", str(exc).replace("\n", " ")))
         return
     if not isinstance(data, dict):
-        errors.append(Error(name, "(record)", "expected a mapping with a 'phrasings' list"))
+        errors.append(Problem(name, "(record)", "expected a mapping with a 'phrasings' list"))
         return
     extra = sorted(set(data) - {"phrasings", "code"})
     if extra:
-        errors.append(Error(name, extra[0], "unexpected field (allowed: phrasings, code)"))
+        errors.append(Problem(name, extra[0], "unexpected field (allowed: phrasings, code)"))
     if "code" in data and data["code"] != path.stem:
-        errors.append(Error(name, "code", f"{data['code']} does not match the file name {path.stem}"))
+        errors.append(Problem(name, "code", f"{data['code']} does not match the file name {path.stem}"))
     if path.stem not in known:
-        errors.append(Error(name, "(file)", f"no catalogue theme with code {path.stem}"))
+        errors.append(Problem(name, "(file)", f"no catalogue theme with code {path.stem}"))
     items = data.get("phrasings")
     if not isinstance(items, list):
-        errors.append(Error(name, "phrasings", "missing or not a list"))
+        errors.append(Problem(name, "phrasings", "missing or not a list"))
         return
     seen: set[str] = set()
     for i, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
-            errors.append(Error(name, f"phrasings.{i}", "must be a non-empty string"))
+            errors.append(Problem(name, f"phrasings.{i}", "must be a non-empty string"))
         elif item.strip() in seen:
-            errors.append(Error(name, f"phrasings.{i}", f"duplicate phrasing {item.strip()!r}"))
+            errors.append(Problem(name, f"phrasings.{i}", f"duplicate phrasing {item.strip()!r}"))
         else:
             seen.add(item.strip())
 
 
 def validate(
     catalogue: Path | None = None, phrasings: Path | None = None, manual: Path | None = None
-) -> tuple[list[Error], int]:
+) -> tuple[list[Problem], int]:
     """All errors and the number of theme files checked."""
     folder = catalogue if catalogue is not None else catalogue_dir()
     phr = phrasings if phrasings is not None else phrasings_dir_for(catalogue)
     man = manual if manual is not None else (MANUAL_DIR if catalogue is None else None)
-    errors: list[Error] = []
+    errors: list[Problem] = []
     if not folder.is_dir():
-        return [Error(_display(folder), "(folder)", "catalogue folder not found; run python -m knowledge import")], 0
+        return [Problem(_display(folder), "(folder)", "catalogue folder not found; run python -m knowledge import")], 0
     files = sorted(folder.glob("*.yml"))
     themes = {}
     for path in files:
@@ -156,16 +148,16 @@ def validate(
     codes = {p.stem for p in files}
     for code in OFFICIAL_CODES:
         if code not in codes:
-            errors.append(Error(_display(folder / f"{code}.yml"), "(file)", "official theme missing from the catalogue"))
+            errors.append(Problem(_display(folder / f"{code}.yml"), "(file)", "official theme missing from the catalogue"))
     checked = len(files)
     if man is not None and man.is_dir():
         for path in sorted(man.glob("*.yml")):
             checked += 1
             theme = check_theme_file(path, errors)
             if theme is not None and theme.provenance is not Provenance.hand_written:
-                errors.append(Error(_display(path), "provenance", "manual themes must be hand_written"))
+                errors.append(Problem(_display(path), "provenance", "manual themes must be hand_written"))
             if theme is not None and not (folder / path.name).is_file():
-                errors.append(Error(_display(path), "(file)", "not in the catalogue; re-run the import"))
+                errors.append(Problem(_display(path), "(file)", "not in the catalogue; re-run the import"))
     if phr.is_dir():
         for path in sorted(phr.glob("*.yml")):
             checked += 1
