@@ -20,8 +20,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.casework import channel_of, find_phone, latest_intent, latest_text, redis_client
+from actions.casework import channel_of, find_phone, redis_client
 from actions.config import SETTINGS
+from actions.latest import latest_confidence, latest_intent, latest_text
 from bot.cases import store
 from bot.cases.models import Case, CaseKind
 
@@ -72,17 +73,9 @@ def clean(value: Any) -> str:
     return re.sub(r"\s+", " ", str(value or "")).strip(" 。，,.!！?？~～")
 
 
-def _intent_confidence(tracker: Tracker) -> float:
-    intent = (tracker.latest_message or {}).get("intent") or {}
-    try:
-        return float(intent.get("confidence") or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 def wants_human(tracker: Tracker) -> bool:
     """Does the latest message ask for a human (转人工), with reasonable confidence?"""
-    return latest_intent(tracker) == HUMAN_INTENT and _intent_confidence(tracker) >= MIN_INTENT_CONFIDENCE
+    return latest_intent(tracker) == HUMAN_INTENT and latest_confidence(tracker) >= MIN_INTENT_CONFIDENCE
 
 
 def is_stop(tracker: Tracker) -> bool:

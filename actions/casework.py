@@ -9,6 +9,7 @@ import redis
 from rasa_sdk import Tracker
 
 from actions.config import SETTINGS
+from actions.latest import latest_metadata
 
 DEFAULT_CHANNEL = "rest"
 
@@ -38,8 +39,7 @@ def find_phone(text: str | None) -> str | None:
 
 def channel_of(tracker: Tracker) -> str:
     """Channel the person writes from: message metadata ``channel`` (set by the gateway), else rest."""
-    latest: dict[str, Any] = tracker.latest_message or {}
-    metadata = latest.get("metadata") or {}
+    metadata: Any = latest_metadata(tracker)
     if not metadata:
         for event in reversed(tracker.events):
             if event.get("event") == "user":
@@ -49,9 +49,3 @@ def channel_of(tracker: Tracker) -> str:
     return str(channel) if channel else DEFAULT_CHANNEL
 
 
-def latest_text(tracker: Tracker) -> str:
-    return str((tracker.latest_message or {}).get("text") or "").strip()
-
-
-def latest_intent(tracker: Tracker) -> str:
-    return str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "")

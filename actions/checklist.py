@@ -19,6 +19,7 @@ from actions import checklist_state as st
 from actions import checklist_things as things
 from actions import knowledge_client, named, render
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING, answer_service_error, latest_entity
+from actions.latest import latest_intent, latest_text
 from knowledge.checklist import (
     Checklist,
     MergedChecklist,
@@ -109,9 +110,8 @@ class ActionChecklist(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        latest = tracker.latest_message or {}
-        text = latest.get("text") or ""
-        intent = (latest.get("intent") or {}).get("name")
+        text = latest_text(tracker)
+        intent = latest_intent(tracker)
         current = tracker.get_slot(SLOT_THING)
         previous = tracker.get_slot(SLOT_PREVIOUS)
         state = st.load_state(tracker.get_slot(st.SLOT_FACTS))

@@ -15,8 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.cases import SLOT_CASE_ID, file_case
-from actions.casework import channel_of, latest_text
+from actions.casework import channel_of
 from actions.config import SETTINGS
+from actions.latest import latest_text
 from bot.cases.models import Case, CaseKind
 
 logger = logging.getLogger(__name__)

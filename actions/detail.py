@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client, named, render
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING, answer_service_error, latest_entity, switch_events
+from actions.latest import latest_intent, latest_text
 from actions.places import TOWNS, short_town
 from knowledge.models import Theme
 
@@ -71,10 +72,9 @@ class ActionAnswerDetail(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        latest = tracker.latest_message or {}
-        intent = (latest.get("intent") or {}).get("name") or ""
+        intent = latest_intent(tracker)
         detail = DETAIL_BY_INTENT.get(intent, "place")
-        text = latest.get("text") or ""
+        text = latest_text(tracker)
         current = tracker.get_slot(SLOT_THING)
         town = _town(tracker)
         try:

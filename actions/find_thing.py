@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client, render
 from actions.config import SETTINGS
+from actions.latest import latest_text
 from knowledge.models import Theme
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class ActionFindThing(Action):
             if theme is not None:
                 return answer_theme(dispatcher, theme, current)
             logger.info("unknown thing_code %s; matching the text instead", code)
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         if not text.strip() or text.startswith("/"):
             return answer_no_match(dispatcher)
         return await answer_from_text(dispatcher, text, current)

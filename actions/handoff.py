@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import knowledge_client
 from actions.config import SETTINGS
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
+from actions.latest import latest_intent, latest_metadata
 from bot.handoff import store
 from bot.handoff.models import HandoffTicket, MatchedThing, TranscriptLine
 from bot.handoff.phrases import BACK_PHRASES
@@ -94,7 +95,7 @@ def thing_codes(events: Iterable[dict[str, Any]], current: Any) -> list[str]:
 
 
 async def build_ticket(tracker: Tracker, consent: bool) -> HandoffTicket:
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    metadata = latest_metadata(tracker)
     group = tracker.get_slot(SLOT_PERSON_GROUP) if SLOT_PERSON_GROUP in tracker.slots else None
     ticket = HandoffTicket(
         channel=str(metadata.get("channel") or "rest"),
@@ -157,7 +158,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        consent = (tracker.latest_message or {}).get("intent", {}).get("name") == "affirm"
+        consent = latest_intent(tracker) == "affirm"
         try:
             ticket = await build_ticket(tracker, consent)
             await asyncio.to_thread(store.create_ticket, redis_client(), ticket)

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client, named, render
 from actions.find_thing import SLOT_THING, answer_service_error, switch_events
+from actions.latest import latest_text
 from knowledge.models import Theme
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class ActionListMaterials(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         current = tracker.get_slot(SLOT_THING)
         try:
             theme = await _named_in_message(text)

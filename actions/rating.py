@@ -13,13 +13,14 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.cases import file_case, is_stop, meaningful
-from actions.casework import channel_of, latest_text, redis_client
+from actions.cases import HANDOFF_CONSENT, file_case, is_stop, meaningful, wants_human
+from actions.casework import channel_of, redis_client
 from actions.config import SETTINGS
+from actions.latest import latest_text
 from bot.cases import store
 from bot.cases.models import LOW_RATING_MAX, RATING_LABELS, Case, CaseKind, Rating
 
@@ -153,6 +154,10 @@ class ActionFileBadRatingCase(Action):
     ) -> list[EventType]:
         reason = str(tracker.get_slot(SLOT_REASON) or "").strip()
         reset = [SlotSet(SLOT_REASON, None), SlotSet(SLOT_RATING_ID, None), SlotSet(SLOT_BAND, None)]
+        if wants_human(tracker):
+            # 转人工 instead of a reason: no case, straight to the handoff consent question.
+            dispatcher.utter_message(text="好的，这就帮您找工作人员。")
+            return [*reset, FollowupAction(HANDOFF_CONSENT)]
         if is_stop(tracker) or not meaningful(reason, 2):
             dispatcher.utter_message(
                 text=f"好的，不说也没关系。您有意见随时可以打政务服务热线 {SETTINGS.hotline} 反映。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 from feedback_helpers import tracker, use_redis
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import ActionRecordComplaint
@@ -78,6 +78,18 @@ async def test_bad_rating_without_a_reason_files_nothing(
     slots = {"rating_id": "PJ000001", "rating_reason": "不说了"}
     await ActionFileBadRatingCase().run(CollectingDispatcher(), tracker("不说了", intent="stop_form", slots=slots), {})
     assert store.case_ids(redis_client) == []
+
+
+async def test_asking_for_staff_instead_of_a_reason_goes_to_the_handoff(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    slots = {"rating_id": "PJ000001", "rating_reason": "转人工"}
+    d = CollectingDispatcher()
+    events = await ActionFileBadRatingCase().run(d, tracker("转人工", intent="ask_human", slots=slots), {})
+    assert store.case_ids(redis_client) == []  # "转人工" is not filed as the reason
+    assert FollowupAction("utter_ask_handoff_consent") in events
+    assert SlotSet("rating_reason", None) in events and "工作人员" in d.messages[0]["text"]
 
 
 async def test_unclear_rating_asks_again_with_five_buttons(

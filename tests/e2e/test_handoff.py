@@ -6,6 +6,8 @@ import pytest
 import redis
 from e2e_helpers import say
 
+from bot.cases import store as case_store
+from bot.cases.models import CaseKind
 from bot.handoff import store
 from bot.handoff.models import TicketStatus
 
@@ -58,3 +60,16 @@ def test_handoff_consent_wait_and_back(gateway, app_redis):
     _, text = say(gateway, SENDER, "那要带么子材料咯")
     assert "请稍等" not in text
     assert "身份证" in text or "材料" in text, text
+
+
+def test_asking_for_staff_after_a_bad_rating_goes_to_the_handoff(gateway, app_redis):
+    sender = "e2e-handoff-bad-rating"
+    say(gateway, sender, "我要办残疾证")
+    _, text = say(gateway, sender, '/rate{"rating":"2"}')
+    assert "哪里没做好" in text, text  # asks what went wrong
+
+    messages, text = say(gateway, sender, "转人工")
+    assert "同意" in text, text  # the handoff consent question, not "记下了"
+    assert {b["payload"] for m in messages for b in m.get("buttons") or []} >= {"/affirm", "/deny"}
+    assert not [c for c in case_store.list_cases(app_redis, CaseKind.bad_rating) if c.sender == sender]
+
