@@ -109,7 +109,8 @@ class KnowledgeService:
         return Answer(verdict=verdict, hits=hits[:k])
 
     def get(self, code: str) -> Theme | None:
-        return self._themes.get(code)
+        """The theme with this official code; codes are matched case-insensitively (43pcn0009)."""
+        return self._themes.get(code) or self._themes.get(code.strip().upper())
 
     def themes(self) -> list[Theme]:
         return [self._themes[c] for c in sorted(self._themes)]

@@ -57,6 +57,7 @@ def test_get_and_themes(svc: KnowledgeService) -> None:
     theme = svc.get("43PCN0009")
     assert theme is not None and theme.title == "新生儿出生一件事"
     assert svc.get("NOPE") is None
+    assert svc.get("43pcn0009") is theme and svc.get(" syx-qykb ") is svc.get("SYX-QYKB")  # typed in lower case
     codes = [t.code for t in svc.themes()]
     assert "43PCN0013" in codes and codes == sorted(codes)
 
