@@ -28,8 +28,9 @@ lint:  ## ruff over the Python code
 test-py:  ## pytest only (assumes setup)
 	@HF_HUB_OFFLINE=1 $(APP_PY) -m pytest -q
 
-validate:  ## rasa data validate
+validate:  ## rasa data validate, and NLU entity annotations match what the extractor finds
 	@$(RASA) data validate --fail-on-warnings
+	@.venv/rasa/bin/python scripts/check_nlu_entities.py
 
 test-rasa:  ## Rasa test stories in tests/rasa (assumes setup)
 	@$(RASA) test core --model models/current.tar.gz --stories tests/rasa --fail-on-prediction-errors --out var/results/core

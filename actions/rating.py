@@ -42,13 +42,14 @@ def rating_buttons() -> list[dict[str, str]]:
     return [{"title": RATING_LABELS[level], "payload": rating_payload(level)} for level in (5, 4, 3, 2, 1)]
 
 
-# Checked in this order: the longer, more negative phrases first (不满意 contains 满意).
-_WORDS: list[tuple[int, tuple[str, ...]]] = [
-    (1, ("非常不满意", "很不满意", "太不满意", "极不满意", "非常差", "太差", "很差", "差劲", "垃圾", "一颗星", "一星")),
-    (2, ("不满意", "不太满意", "差评", "不好", "不行", "不怎么样", "两颗星", "二星", "两星")),
-    (3, ("一般", "还行", "还可以", "马马虎虎", "凑合", "过得去", "三颗星", "三星")),
-    (5, ("非常满意", "很满意", "特别满意", "太好了", "非常好", "五颗星", "五星", "满分")),
-    (4, ("满意", "好评", "不错", "挺好", "蛮好", "可以的", "四颗星", "四星")),
+# Checked in this order: the more negative patterns first (不满意 contains 满意, 不是很满意 contains 很满意).
+_DEGREE = "非常|很|太|极|极其|特别|超级|十分|相当|好|真"
+_PATTERNS: list[tuple[int, re.Pattern[str]]] = [
+    (1, re.compile(rf"(?:{_DEGREE})不满意|非常差|太差|很差|差劲|垃圾|一颗星|一星")),
+    (2, re.compile(r"不(?:太|大|怎么|咋|是很|是太|是特别|够)?满意|差评|不好|不行|不怎么样|两颗星|二星|两星")),
+    (3, re.compile(r"一般|还行|还可以|马马虎虎|凑合|过得去|中评|中等|三颗星|三星")),
+    (5, re.compile(rf"(?:{_DEGREE}|百分之百)满意|太好了|非常好|五颗星|五星|满分")),
+    (4, re.compile(r"满意|好评|不错|挺好|蛮好|可以的|四颗星|四星")),
 ]
 _DIGIT = re.compile(r"(?<!\d)([1-5])\s*(?:分|星|颗星)?(?!\d)")
 
@@ -62,8 +63,8 @@ def parse_level(entity: Any, text: str) -> int | None:
             level = 0
         if 1 <= level <= 5:
             return level
-    for level, words in _WORDS:
-        if any(w in text for w in words):
+    for level, pattern in _PATTERNS:
+        if pattern.search(text):
             return level
     digit = _DIGIT.search(text)
     return int(digit.group(1)) if digit else None

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test; assumes scripts/setup.sh --with-browser has run (make test does that).
-# Steps: ruff, rasa data validate, Rasa test stories, then pytest (unit, integration against a real
+# Steps: ruff, rasa data validate, NLU entity annotations, Rasa test stories, then pytest (unit, integration against a real
 # Redis, end-to-end against a real stack it starts on free ports). pytest runs last so its summary
 # is the closing line. Exits non-zero when any step fails.
 set -uo pipefail
@@ -16,6 +16,7 @@ step() {  # $1 = name, rest = command
 
 step "ruff" .venv/app/bin/ruff check .
 step "rasa data validate" .venv/rasa/bin/rasa data validate --fail-on-warnings
+step "NLU entity annotations" .venv/rasa/bin/python scripts/check_nlu_entities.py
 step "rasa test stories" .venv/rasa/bin/rasa test core --model models/current.tar.gz \
   --stories tests/rasa --fail-on-prediction-errors --out var/results/core
 
