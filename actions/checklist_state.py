@@ -8,20 +8,18 @@ checklist is for. No other state is needed: the next question is recomputed from
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from knowledge.checklist import Question, Situation, parse_fact
+from knowledge.checklist_answers import SKIP_WORDS as SKIP_WORDS  # re-exported
+from knowledge.checklist_answers import is_skip as _is_skip
+from knowledge.checklist_answers import read_answer
 
 SLOT_FACTS = "checklist_facts"
 CODES_KEY = "_codes"
 SKIP_VALUE = "skip"  # button payload value of "不晓得，跳过"
 MAX_QUESTIONS = 4  # questions asked (answered or skipped) before the list is shown anyway
-
-SKIP_WORDS = ("不晓得", "不知道", "不清楚", "搞不清", "不确定", "说不准", "跳过", "下一个", "不管它", "随便")
-_NEGATIVE = re.compile(r"[不没冇未无]")
-_POSITIVE = re.compile(r"是|对|一样|同一|有|离了|离婚了")
 
 
 def fact_payload(fact: str, value: str) -> str:
@@ -65,29 +63,29 @@ def for_codes(state: Mapping[str, Any], codes: Sequence[str]) -> dict[str, Any]:
 
 
 def is_skip(text: str) -> bool:
-    return any(w in text for w in SKIP_WORDS)
+    """The person does not know or wants to skip (see ``knowledge.checklist_answers``)."""
+    return _is_skip(text)
 
 
 def parse_answer(question: Question, text: str) -> str | bool | None:
-    """A typed answer to ``question``: the option whose title the text contains (longest first),
-    or for yes/no questions a negative/positive word. ``None`` when the text does not answer it."""
+    """A typed answer to ``question``: an offered value key or title typed exactly, else what
+    ``knowledge.checklist_answers.read_answer`` reads. ``None`` when the text does not answer it."""
     text = text.strip()
     if not text:
         return None
+    offered = {o.value for o in question.options}
     try:
-        return parse_fact(question.fact, text)
+        value = parse_fact(question.fact, text)
     except ValueError:
         pass
-    for option in sorted(question.options, key=lambda o: len(o.title), reverse=True):
-        if option.title in text:
-            return parse_fact(question.fact, option.value)
-    values = {o.value for o in question.options}
-    if values <= {"true", "false"}:
-        if _NEGATIVE.search(text) and "false" in values:
-            return False
-        if _POSITIVE.search(text) and "true" in values:
-            return True
-    return None
+    else:
+        if _value_str(value) in offered:
+            return value
+    return read_answer(question.fact, offered, text)
+
+
+def _value_str(value: str | bool) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else value
 
 
 def apply_answer(
