@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APP_PY := .venv/app/bin/python
 RASA := .venv/rasa/bin/rasa
 
-.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate bench bench-search import clean
+.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate nlu-blind bench bench-search import clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,7 +37,11 @@ test-rasa:  ## Rasa test stories in tests/rasa (assumes setup)
 
 cross-validate:  ## 5-fold NLU cross-validation report into var/results/nlu-cv (slow; not run in CI)
 	@$(RASA) test nlu --nlu data/nlu --cross-validation --folds 5 --out var/results/nlu-cv
-	@echo "report: var/results/nlu-cv/intent_report.json, DIETClassifier_report.json"
+	@$(APP_PY) scripts/nlu_gate.py var/results/nlu-cv --min-macro-f1 0.92
+
+nlu-blind: setup  ## the trained model on the blind held-out set tests/nlu/blind.yml
+	@$(RASA) test nlu --nlu tests/nlu/blind.yml --model models/current.tar.gz --out var/results/nlu-blind
+	@$(APP_PY) scripts/nlu_gate.py var/results/nlu-blind
 
 bench: setup  ## chat turn benchmark against the stock moodbot baseline
 	@HF_HUB_OFFLINE=1 $(APP_PY) bench/turns.py

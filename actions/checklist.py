@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import checklist_state as st
@@ -35,6 +35,11 @@ logger = logging.getLogger(__name__)
 INFORM_FACT = "inform_fact"
 # deny (不晓得 / 没有) and affirm (是的) right after a question answer it too (rules).
 ANSWER_INTENTS = (INFORM_FACT, "affirm", "deny")
+# A typed option name (二手房, 新办证) is also a matter: NLU reads it as describe_situation. Right
+# after a question (rule) it is the answer when it answers that question, else a new matter
+# (handed to action_find_thing). Right after "which matter?" it names the checklist's matter.
+MAYBE_ANSWER_INTENT = "describe_situation"
+FIND_THING = "action_find_thing"
 SKIP_TITLE = "不晓得，跳过"
 
 
@@ -101,6 +106,13 @@ def _thing_events(codes: list[str], current: Any, previous: Any) -> list[EventTy
     return events
 
 
+async def _pending_question(state: dict[str, Any]) -> Question | None:
+    """The question the checklist in ``state`` is waiting for; None when none is in progress."""
+    codes = st.state_codes(state)
+    themes = [t for t in [await knowledge_client.get_theme(c) for c in codes] if t is not None]
+    return next_question(build(themes, state), state) if themes else None
+
+
 class ActionChecklist(Action):
     """Ask what changes the materials, then list exactly what to bring."""
 
@@ -116,6 +128,16 @@ class ActionChecklist(Action):
         previous = tracker.get_slot(SLOT_PREVIOUS)
         state = st.load_state(tracker.get_slot(st.SLOT_FACTS))
         answering = intent in ANSWER_INTENTS
+        if intent == MAYBE_ANSWER_INTENT and st.state_codes(state):
+            try:
+                pending = await _pending_question(state)
+            except Exception:
+                logger.exception("knowledge lookup failed for the checklist")
+                return answer_service_error(dispatcher)
+            if pending is None or st.parse_answer(pending, text) is None:
+                return [FollowupAction(FIND_THING)]  # a new matter, not an answer
+            answering = True
+        # (No checklist in progress: the message answers "which matter?", so the list is for it.)
         try:
             if answering:
                 codes = st.state_codes(state) or ([str(current)] if current else [])

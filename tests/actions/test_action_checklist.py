@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from actions_fakes import FakeHit, slot_events
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import checklist_state as st
@@ -176,3 +177,37 @@ async def test_yes_no_intents_answer_the_question(use_real, turn):
     assert buttons == [] and "育儿补贴" in body
     ack, buttons, after = await turn("要得", slots, intent="affirm")  # list already shown
     assert "材料" not in ack and buttons == [] and after == slots
+
+
+DISABILITY = "43PCN0012"
+
+
+async def test_a_typed_option_read_as_a_situation_answers_the_question(use_real, turn):
+    body, buttons, slots = await turn("帮我列个清单", {"current_thing": DISABILITY})
+    question = body.splitlines()[-1]
+    titles = [b["title"] for b in buttons if b["title"] != "不晓得，跳过"]
+    # NLU reads a bare option name (新办证, 智力) as describe_situation; right after the question
+    # action_checklist takes it as the answer and moves on.
+    body2, _, slots2 = await turn(titles[0], slots, intent="describe_situation")
+    assert "没听明白" not in body2 and question not in body2.splitlines()[-1:], (question, body2)
+    assert st.known_facts(slots2[st.SLOT_FACTS]) != st.known_facts(slots[st.SLOT_FACTS])
+
+
+async def test_a_new_matter_during_the_checklist_goes_to_find_thing(use_real, make_tracker):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("帮我列个清单", intent="ask_checklist", slots={"current_thing": DISABILITY})
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    slots = {"current_thing": DISABILITY, **slot_events(events)}
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我想开个米粉店", intent="describe_situation", slots=slots)
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    assert events == [FollowupAction("action_find_thing")] and dispatcher.messages == []
+
+
+async def test_the_matter_named_after_which_matter_starts_its_checklist(use_real, turn):
+    body, _, slots = await turn("给我一张清单", {})
+    assert "哪" in body  # which matter?
+    body, buttons, slots = await turn("我要办退休", slots, intent="describe_situation")
+    assert slots["current_thing"] == "43PCN0013" and st.state_codes(slots[st.SLOT_FACTS]) == ["43PCN0013"]
+    assert buttons or "材料" in body
