@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import redis
 from rasa_sdk import Tracker
 
 from actions.config import SETTINGS
-from actions.latest import latest_metadata
+from actions.latest import latest_channel
 
 DEFAULT_CHANNEL = "rest"
 
@@ -38,14 +37,7 @@ def find_phone(text: str | None) -> str | None:
 
 
 def channel_of(tracker: Tracker) -> str:
-    """Channel the person writes from: message metadata ``channel`` (set by the gateway), else rest."""
-    metadata: Any = latest_metadata(tracker)
-    if not metadata:
-        for event in reversed(tracker.events):
-            if event.get("event") == "user":
-                metadata = event.get("metadata") or {}
-                break
-    channel = metadata.get("channel") if isinstance(metadata, dict) else None
-    return str(channel) if channel else DEFAULT_CHANNEL
+    """Channel the person writes from (``input_channel``, set by the gateway), else rest."""
+    return latest_channel(tracker) or DEFAULT_CHANNEL
 
 

@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import knowledge_client
 from actions.config import SETTINGS
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
-from actions.latest import latest_intent, latest_metadata
+from actions.latest import latest_channel, latest_intent
 from bot.handoff import store
 from bot.handoff.models import HandoffTicket, MatchedThing, TranscriptLine
 from bot.handoff.phrases import BACK_PHRASES
@@ -95,10 +95,9 @@ def thing_codes(events: Iterable[dict[str, Any]], current: Any) -> list[str]:
 
 
 async def build_ticket(tracker: Tracker, consent: bool) -> HandoffTicket:
-    metadata = latest_metadata(tracker)
     group = tracker.get_slot(SLOT_PERSON_GROUP) if SLOT_PERSON_GROUP in tracker.slots else None
     ticket = HandoffTicket(
-        channel=str(metadata.get("channel") or "rest"),
+        channel=latest_channel(tracker) or "rest",
         sender=tracker.sender_id,
         priority=bool(group),
         consent=consent,

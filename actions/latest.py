@@ -1,4 +1,4 @@
-"""What the person just said: the text, intent, confidence and metadata of the tracker's latest message."""
+"""What the person just said: the text, intent and confidence of the latest message, and its channel."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def latest_confidence(tracker: Tracker) -> float:
         return 0.0
 
 
-def latest_metadata(tracker: Tracker) -> dict[str, Any]:
-    metadata = _latest(tracker).get("metadata")
-    return metadata if isinstance(metadata, dict) else {}
+def latest_channel(tracker: Tracker) -> str | None:
+    """The channel the person writes from: the latest user event's ``input_channel`` (the gateway
+    sets it), else a ``channel`` in its metadata; None when neither is there."""
+    channel = tracker.get_latest_input_channel()
+    if not channel:
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                metadata = event.get("metadata")
+                channel = metadata.get("channel") if isinstance(metadata, dict) else None
+                break
+    return str(channel) if channel else None

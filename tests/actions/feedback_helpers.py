@@ -25,18 +25,12 @@ def tracker(
     sender: str = "feedback-user",
     active_loop: str | None = None,
 ) -> Tracker:
-    metadata = {"channel": channel} if channel else {}
-    latest = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.99},
-        "entities": entities or [],
-        "metadata": metadata,
-    }
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
     return Tracker(
         sender_id=sender,
         slots={**dict.fromkeys(CASE_SLOTS), **(slots or {})},
         latest_message=latest,
-        events=[{"event": "user", "text": text, "parse_data": latest, "metadata": metadata}],
+        events=[{"event": "user", "text": text, "parse_data": latest, "input_channel": channel or "rest"}],
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},

@@ -16,7 +16,7 @@ from bot.handoff import store
 
 def user(text: str, intent: str, ts: float, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
-    return {"event": "user", "text": text, "timestamp": ts, "parse_data": parse, "metadata": {"channel": "rest"}}
+    return {"event": "user", "text": text, "timestamp": ts, "parse_data": parse, "input_channel": "kiosk"}
 
 
 def bot(text: str, ts: float) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def conversation(consent_intent: str, phone: bool = True, group: str | None = No
         bot("好的，帮您转给工作人员。您同意吗？", 3.1),
         user("/" + consent_intent, consent_intent, 4.0),
     ]
-    latest = {**events[-1]["parse_data"], "metadata": {"channel": "rest"}}
+    latest = events[-1]["parse_data"]
     return Tracker(
         sender_id="web-42",
         slots={"current_thing": "43PCN0009", "previous_thing": "43PCP0004", "match_verdict": "sure",
@@ -68,7 +68,7 @@ async def test_consent_passes_on_what_the_assistant_knows(fake_service, dispatch
     [ticket_id] = store.queued_ids(redis_client)
     ticket = store.get_ticket(redis_client, ticket_id)
     assert store.ticket_for_sender(redis_client, "web-42") == ticket
-    assert (ticket.sender, ticket.channel, ticket.consent, ticket.status.value) == ("web-42", "rest", True, "waiting")
+    assert (ticket.sender, ticket.channel, ticket.consent, ticket.status.value) == ("web-42", "kiosk", True, "waiting")
     assert ticket.why == "我搞不清，帮我找个工作人员"
     assert [(m.code, m.title) for m in ticket.matched_things] == [
         ("43PCP0004", "留学服务“一件事”"),

@@ -75,11 +75,11 @@ def test_waiting_message_goes_to_the_ticket_not_to_rasa(settings, redis_client):
     assert store.queued_ids(redis_client) == [ticket.id]
 
 
-def test_no_ticket_means_rasa_answers_with_the_channel_in_metadata(settings, redis_client):
+def test_no_ticket_means_rasa_answers_with_the_input_channel(settings, redis_client):
     rasa = FakeRasa()
     [reply] = chat(settings, rasa, "你好")
     assert reply["text"] == "小助手的回答"
-    assert json.loads(rasa.requests[0].content)["metadata"] == {"channel": "rest"}
+    assert json.loads(rasa.requests[0].content)["input_channel"] == "rest"
 
 
 def test_bot_back_resumes_rasa_and_closes_the_wait(settings, redis_client):

@@ -51,7 +51,7 @@ def test_message_is_forwarded_to_the_rest_webhook(settings: Settings) -> None:
     assert response.json() == [{"recipient_id": "u1", "text": "您好"}]
     assert len(seen) == 1
     assert str(seen[0].url) == f"{settings.rasa_url}/webhooks/rest/webhook"
-    assert json.loads(seen[0].content) == {"sender": "u1", "message": "我要办退休", "metadata": {"channel": "rest"}}
+    assert json.loads(seen[0].content) == {"sender": "u1", "message": "我要办退休", "input_channel": "rest"}
 
 
 def test_rich_messages_pass_through_unchanged(settings: Settings) -> None:
