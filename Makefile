@@ -19,7 +19,7 @@ setup-test:  ## setup plus what the tests need (chromium)
 run: setup  ## set up, then start Redis, actions, Rasa and the gateway; Ctrl-C stops all
 	@$(APP_PY) scripts/stack.py run
 
-test: setup-test  ## set up, then run every test (lint, pytest incl. end-to-end, rasa data validate, rasa test stories)
+test: setup-test  ## set up, then run every test (lint, data validate, NLU entity check and blind set, rasa test stories, pytest incl. end-to-end)
 	@scripts/test.sh
 
 lint:  ## ruff over the Python code
