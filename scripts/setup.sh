@@ -87,7 +87,7 @@ MODEL_INPUTS=(config.yml domain.yml $(find data knowledge/lexicon -type f \( -na
 MODEL_HASH="$(hash_of "${MODEL_INPUTS[@]}" <(printf '%s\n' "${MODEL_INPUTS[@]}"))"
 MODEL_FILE="models/assistant-$MODEL_HASH.tar.gz"
 if [[ ! -f "$MODEL_FILE" ]]; then
-  say "training the Rasa model (inputs changed; about 2-4 minutes)"
+  say "training the Rasa model (inputs changed; about 1-2 minutes)"
   mkdir -p models
   .venv/rasa/bin/rasa train --fixed-model-name "assistant-$MODEL_HASH" --out models \
       >var/log/rasa-train.log 2>&1 \
