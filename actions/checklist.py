@@ -80,6 +80,15 @@ def ask(dispatcher: CollectingDispatcher, question: Question, titles: list[str],
     dispatcher.utter_message(text=f"{lead}\n{question.prompt}", buttons=buttons)
 
 
+async def _codes_named(text: str) -> list[str]:
+    """The theme code(s) the message itself names for sure: two matters, or one ([] when none)."""
+    pair = await things.two_things(text)
+    if pair:
+        return pair
+    theme = await named.named_in_message(text, things.GENERIC)
+    return [theme.code] if theme is not None else []
+
+
 async def _codes_for_request(text: str, tracker: Tracker) -> list[str]:
     """The theme codes a checklist request is about ([] when none is known)."""
     current = tracker.get_slot(SLOT_THING)
@@ -137,10 +146,12 @@ class ActionChecklist(Action):
             if pending is None or st.parse_answer(pending, text) is None:
                 return [FollowupAction(FIND_THING)]  # a new matter, not an answer
             answering = True
-        # (No checklist in progress: the message answers "which matter?", so the list is for it.)
+        naming = intent == MAYBE_ANSWER_INTENT and not answering  # the reply to "which matter?"
         try:
             if answering:
                 codes = st.state_codes(state) or ([str(current)] if current else [])
+            elif naming:
+                codes = await _codes_named(text)
             else:
                 codes = await _codes_for_request(text, tracker)
             themes = [t for t in [await knowledge_client.get_theme(c) for c in codes] if t is not None]
@@ -148,6 +159,8 @@ class ActionChecklist(Action):
             logger.exception("knowledge lookup failed for the checklist")
             return answer_service_error(dispatcher)
         if not themes:
+            if naming:  # not sure which matter: the usual search answer (buttons when it is close)
+                return [FollowupAction(FIND_THING)]
             dispatcher.utter_message(text=render.render_ask_which())
             return []
         codes = [t.code for t in themes]

@@ -211,3 +211,11 @@ async def test_the_matter_named_after_which_matter_starts_its_checklist(use_real
     body, buttons, slots = await turn("我要办退休", slots, intent="describe_situation")
     assert slots["current_thing"] == "43PCN0013" and st.state_codes(slots[st.SLOT_FACTS]) == ["43PCN0013"]
     assert buttons or "材料" in body
+
+
+async def test_an_unclear_matter_after_which_matter_goes_to_find_thing(use_real, turn, make_tracker):
+    _, _, slots = await turn("给我一张清单", {})
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("伢子的事", intent="describe_situation", slots=slots)
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    assert events == [FollowupAction("action_find_thing")]  # find_thing asks with buttons

@@ -294,3 +294,19 @@ def test_asking_for_staff_in_the_middle_of_the_bancheng_form_hands_off(gateway, 
     ticket = handoff_store.ticket_for_sender(app_redis, sender)
     assert ticket is not None and ticket.consent
     assert ticket.why == "转人工"
+
+
+def test_checklist_which_matter_then_a_typed_option_then_a_new_matter(gateway, app_redis) -> None:
+    sender = "e2e-conv-checklist-typed"
+    _, text = say(gateway, sender, "给我一张清单")
+    assert "哪" in text, text  # which matter?
+    messages, text = say(gateway, sender, "我要办残疾证")
+    assert official_titles()[DISABILITY] in text or buttons(messages), text  # the checklist starts
+    titles = [b["title"] for b in buttons(messages) if b["title"] != "不晓得，跳过"]
+    assert titles, messages
+    # A typed option, whatever NLU makes of it, answers the question: no "没听明白", no new matter.
+    _, text = say(gateway, sender, titles[0])
+    assert "没听明白" not in text and "您要办的是" not in text, text
+    # A new matter in the middle of the checklist is answered as a new matter.
+    _, text = say(gateway, sender, "我想开个米粉店，要办么子")
+    assert official_titles()[RESTAURANT] in text, text
