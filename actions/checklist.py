@@ -80,19 +80,11 @@ def ask(dispatcher: CollectingDispatcher, question: Question, titles: list[str],
     dispatcher.utter_message(text=f"{lead}\n{question.prompt}", buttons=buttons)
 
 
-async def _codes_named(text: str) -> list[str]:
-    """The theme code(s) the message itself names for sure: two matters, or one ([] when none)."""
-    pair = await things.two_things(text)
-    if pair:
-        return pair
-    theme = await named.named_in_message(text, things.GENERIC)
-    return [theme.code] if theme is not None else []
-
-
-async def _codes_for_request(text: str, tracker: Tracker) -> list[str]:
-    """The theme codes a checklist request is about ([] when none is known)."""
-    current = tracker.get_slot(SLOT_THING)
-    previous = tracker.get_slot(SLOT_PREVIOUS)
+async def _codes_for_request(text: str, tracker: Tracker, use_context: bool = True) -> list[str]:
+    """The theme codes a checklist request is about ([] when none is known). Without
+    ``use_context`` only matters the message itself names count (not the current/previous one)."""
+    current = tracker.get_slot(SLOT_THING) if use_context else None
+    previous = tracker.get_slot(SLOT_PREVIOUS) if use_context else None
     pair = await things.two_things(text)
     if pair:
         return pair
@@ -115,13 +107,6 @@ def _thing_events(codes: list[str], current: Any, previous: Any) -> list[EventTy
     return events
 
 
-async def _pending_question(state: dict[str, Any]) -> Question | None:
-    """The question the checklist in ``state`` is waiting for; None when none is in progress."""
-    codes = st.state_codes(state)
-    themes = [t for t in [await knowledge_client.get_theme(c) for c in codes] if t is not None]
-    return next_question(build(themes, state), state) if themes else None
-
-
 class ActionChecklist(Action):
     """Ask what changes the materials, then list exactly what to bring."""
 
@@ -136,30 +121,22 @@ class ActionChecklist(Action):
         current = tracker.get_slot(SLOT_THING)
         previous = tracker.get_slot(SLOT_PREVIOUS)
         state = st.load_state(tracker.get_slot(st.SLOT_FACTS))
-        answering = intent in ANSWER_INTENTS
-        if intent == MAYBE_ANSWER_INTENT and st.state_codes(state):
-            try:
-                pending = await _pending_question(state)
-            except Exception:
-                logger.exception("knowledge lookup failed for the checklist")
-                return answer_service_error(dispatcher)
-            if pending is None or st.parse_answer(pending, text) is None:
-                return [FollowupAction(FIND_THING)]  # a new matter, not an answer
-            answering = True
-        naming = intent == MAYBE_ANSWER_INTENT and not answering  # the reply to "which matter?"
+        # describe_situation: with a checklist in progress maybe the answer to its question,
+        # else the reply to "which matter?".
+        maybe_answer = intent == MAYBE_ANSWER_INTENT and bool(st.state_codes(state))
+        naming = intent == MAYBE_ANSWER_INTENT and not maybe_answer
+        answering = intent in ANSWER_INTENTS or maybe_answer
         try:
             if answering:
                 codes = st.state_codes(state) or ([str(current)] if current else [])
-            elif naming:
-                codes = await _codes_named(text)
             else:
-                codes = await _codes_for_request(text, tracker)
+                codes = await _codes_for_request(text, tracker, use_context=not naming)
             themes = [t for t in [await knowledge_client.get_theme(c) for c in codes] if t is not None]
         except Exception:
             logger.exception("knowledge lookup failed for the checklist")
             return answer_service_error(dispatcher)
         if not themes:
-            if naming:  # not sure which matter: the usual search answer (buttons when it is close)
+            if naming or maybe_answer:  # the usual search answer (buttons when it is close)
                 return [FollowupAction(FIND_THING)]
             dispatcher.utter_message(text=render.render_ask_which())
             return []
@@ -169,6 +146,8 @@ class ActionChecklist(Action):
 
         if answering:
             pending = next_question(build(themes, state), state)
+            if maybe_answer and (pending is None or st.parse_answer(pending, text) is None):
+                return [FollowupAction(FIND_THING)]  # a new matter, not an answer
             if pending is None and intent != INFORM_FACT:  # the list was already shown: 要得 / 冇得
                 dispatcher.utter_message(text="好的。还有么子要问的，直接跟我说。")
                 return []
