@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from knowledge.checklist import Question, Situation, parse_fact
-from knowledge.checklist_answers import SKIP_WORDS as SKIP_WORDS  # re-exported
-from knowledge.checklist_answers import is_skip as _is_skip
-from knowledge.checklist_answers import read_answer
+from knowledge.checklist_answers import is_skip, read_answer
+from knowledge.checklist_rules import value_key
 
 SLOT_FACTS = "checklist_facts"
 CODES_KEY = "_codes"
@@ -62,11 +61,6 @@ def for_codes(state: Mapping[str, Any], codes: Sequence[str]) -> dict[str, Any]:
     return {CODES_KEY: list(codes)}
 
 
-def is_skip(text: str) -> bool:
-    """The person does not know or wants to skip (see ``knowledge.checklist_answers``)."""
-    return _is_skip(text)
-
-
 def parse_answer(question: Question, text: str) -> str | bool | None:
     """A typed answer to ``question``: an offered value key or title typed exactly, else what
     ``knowledge.checklist_answers.read_answer`` reads. ``None`` when the text does not answer it."""
@@ -79,13 +73,9 @@ def parse_answer(question: Question, text: str) -> str | bool | None:
     except ValueError:
         pass
     else:
-        if _value_str(value) in offered:
+        if value_key(value) in offered:
             return value
     return read_answer(question.fact, offered, text)
-
-
-def _value_str(value: str | bool) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else value
 
 
 def apply_answer(

@@ -31,6 +31,7 @@ from knowledge.checklist_rules import (
     find_extra,
     find_rule,
     no_case,
+    value_key,
 )
 from knowledge.models import Material, Necessity, Provenance, Theme
 
@@ -275,10 +276,6 @@ def build_checklist(
 # --------------------------------------------------------------------------- questions
 
 
-def _value_str(value: FactValue) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else value
-
-
 def _questions(ask: Iterable[Item]) -> list[Question]:
     """One question per unknown fact that decides an `ask` item, with the relevant options."""
     wanted: dict[str, set[FactValue] | None] = {}
@@ -295,7 +292,7 @@ def _questions(ask: Iterable[Item]) -> list[Question]:
     out = []
     for fact, opts in wanted.items():
         spec = FACTS[fact]
-        options = [Option(title=t, value=_value_str(v)) for v, t in spec.options if opts is None or v in opts]
+        options = [Option(title=t, value=value_key(v)) for v, t in spec.options if opts is None or v in opts]
         out.append(Question(fact=fact, prompt=spec.prompt, options=options))
     return out
 
@@ -328,9 +325,9 @@ def parse_fact(key: str, raw: str) -> FactValue:
         if low in ("false", "no", "n", "0", "否", "不是"):
             return False
     for value, title in spec.options:
-        if text in (_value_str(value), title):
+        if text in (value_key(value), title):
             return value
-    choices = ", ".join(f"{_value_str(v)}（{t}）" for v, t in spec.options)
+    choices = ", ".join(f"{value_key(v)}（{t}）" for v, t in spec.options)
     raise ValueError(f"bad value {raw!r} for {key}; one of: {choices}")
 
 
@@ -410,7 +407,7 @@ def merge_checklists(lists: Sequence[Checklist]) -> MergedChecklist:
                 values = have | {o.value for o in q.options}
                 spec = FACTS[q.fact]
                 seen[q.fact].options = [
-                    Option(title=t, value=_value_str(v)) for v, t in spec.options if _value_str(v) in values
+                    Option(title=t, value=value_key(v)) for v, t in spec.options if value_key(v) in values
                 ]
     asked = {f for item in out.ask for f in item.facts}
     out.questions = [q for f, q in seen.items() if f in asked]

@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from functools import cache
 
-from knowledge.checklist_rules import FACTS, FactValue
+from knowledge.checklist_rules import FACTS, FactValue, value_key
 
 # --------------------------------------------------------------------------- skip words
 
@@ -333,10 +333,6 @@ def is_skip(text: str) -> bool:
     return any(w in t for w in SKIP_WORDS)
 
 
-def _value_str(value: FactValue) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else value
-
-
 def _without_bracket(title: str) -> str:
     return re.sub(r"（[^）]*）|\([^)]*\)", "", title).strip()
 
@@ -407,7 +403,7 @@ def read_answer(fact_key: str, offered_values: Collection[str], text: str) -> Fa
     spec = FACTS.get(fact_key)
     if spec is None:
         return None
-    offered = {_value_str(v) if isinstance(v, bool) else str(v) for v in offered_values}
+    offered = {value_key(v) if isinstance(v, bool) else str(v) for v in offered_values}
     t = normalise(text)
     if not t:
         return None
@@ -419,21 +415,21 @@ def read_answer(fact_key: str, offered_values: Collection[str], text: str) -> Fa
     if reader is not None:
         value = reader(t)
         if value is not None:
-            return value if _value_str(value) in offered else None
+            return value if value_key(value) in offered else None
 
     for start, end, values in _occurrences(fact_key, t):
         negated = _negated(t, start, end)
         if spec.is_bool:
             value = values[0] if not negated else not values[0]
-            return value if _value_str(value) in offered else None
+            return value if value_key(value) in offered else None
         if negated:
             continue
         for value in values:
-            if _value_str(value) in offered:
+            if value_key(value) in offered:
                 return value
 
     if spec.is_bool:
         value = _read_yes_no(t, had_idiom)
-        if value is not None and _value_str(value) in offered:
+        if value is not None and value_key(value) in offered:
             return value
     return None

@@ -23,6 +23,11 @@ from typing import Literal
 FactValue = str | bool
 
 
+def value_key(value: FactValue) -> str:
+    """A fact value as a button value: "true"/"false" for a yes/no fact, else the value key."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 @dataclass(frozen=True)
 class Fact:
     key: str
