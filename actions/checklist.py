@@ -19,7 +19,7 @@ from actions import checklist_state as st
 from actions import checklist_things as things
 from actions import knowledge_client, named, render
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING, answer_service_error, latest_entity
-from actions.latest import latest_intent, latest_text
+from actions.latest import latest_intent, latest_text, recent_entity
 from knowledge.checklist import (
     Checklist,
     MergedChecklist,
@@ -69,9 +69,13 @@ def render_list(checklist: Checklist | MergedChecklist, state: dict[str, Any]) -
     return "\n".join(line for line in "\n".join(lines).splitlines() if line.strip())
 
 
-def ask(dispatcher: CollectingDispatcher, question: Question, titles: list[str], first: bool) -> None:
+def ask(
+    dispatcher: CollectingDispatcher, question: Question, titles: list[str], first: bool, noted: str = ""
+) -> None:
     lead = (
-        f"好的，帮您按您的情况列【{'＋'.join(titles)}】的材料清单。先问您一句：" if first else "再问您一句："
+        f"好的，帮您按您的情况列【{'＋'.join(titles)}】的材料清单。{noted}先问您一句："
+        if first
+        else f"{noted}再问您一句："
     )
     buttons = [
         {"title": o.title, "payload": st.fact_payload(question.fact, o.value)} for o in question.options
@@ -143,6 +147,10 @@ class ActionChecklist(Action):
         codes = [t.code for t in themes]
         state = st.for_codes(state, codes)
         first = not st.known_facts(state)
+        noted = ""
+        if not answering:  # "孩子他爸去办" said before: who applies is known, not asked
+            applicant = st.prefill_applicant(state, build(themes, state), recent_entity(tracker, "applicant_role"))
+            noted = f"您说由{applicant}来办，我就按这个准备。" if applicant else ""
 
         if answering:
             pending = next_question(build(themes, state), state)
@@ -163,7 +171,7 @@ class ActionChecklist(Action):
         checklist = build(themes, state)
         question = next_question(checklist, state)
         if question is not None:
-            ask(dispatcher, question, [t.title for t in themes], first=first)
+            ask(dispatcher, question, [t.title for t in themes], first=first, noted=noted)
         else:
-            dispatcher.utter_message(text=render_list(checklist, state))
+            dispatcher.utter_message(text="\n".join(filter(None, [noted, render_list(checklist, state)])))
         return [SlotSet(st.SLOT_FACTS, state), *_thing_events(codes, current, previous)]

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from knowledge.checklist import Question, Situation, parse_fact
+from knowledge.checklist import Checklist, MergedChecklist, Question, Situation, parse_fact
 from knowledge.checklist_answers import is_skip, read_answer
 from knowledge.checklist_rules import value_key
 
@@ -19,6 +19,7 @@ SLOT_FACTS = "checklist_facts"
 CODES_KEY = "_codes"
 SKIP_VALUE = "skip"  # button payload value of "不晓得，跳过"
 MAX_QUESTIONS = 4  # questions asked (answered or skipped) before the list is shown anyway
+APPLICANT = "applicant"  # the fact "这次由谁来办？"
 
 
 def fact_payload(fact: str, value: str) -> str:
@@ -101,3 +102,17 @@ def apply_answer(
         return False
     state[pending.fact] = value
     return True
+
+
+def prefill_applicant(state: dict[str, Any], checklist: Checklist | MergedChecklist, role: str | None) -> str | None:
+    """Take ``role`` (the ``applicant_role`` entity: 孩子他爸, 我自己) as the answer to the
+    checklist's "who applies" question when it has one that is not answered yet. Returns the
+    option's title (爸爸) when it was taken, else None."""
+    question = next((q for q in checklist.questions if q.fact == APPLICANT), None)
+    if not role or question is None or APPLICANT in known_facts(state):
+        return None
+    value = read_answer(APPLICANT, {o.value for o in question.options}, role)
+    if value is None:
+        return None
+    state[APPLICANT] = value
+    return next(o.title for o in question.options if o.value == value_key(value))

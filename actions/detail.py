@@ -78,7 +78,7 @@ class ActionAnswerDetail(Action):
         current = tracker.get_slot(SLOT_THING)
         town = _town(tracker)
         try:
-            theme: Theme | None = await named.named_in_message(text, _GENERIC)
+            theme: Theme | None = await named.named_in_message(text, _GENERIC, named.official_code(tracker))
             if theme is None and current:
                 theme = await knowledge_client.get_theme(str(current))
         except Exception:

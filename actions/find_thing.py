@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_client, render
+from actions import knowledge_client, named, render
 from actions.config import SETTINGS
 from actions.latest import latest_text
 from knowledge.models import Theme
@@ -102,7 +102,8 @@ class ActionFindThing(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         current = tracker.get_slot(SLOT_THING)
-        code = latest_entity(tracker, "thing_code")
+        # A typed theme code, else a one thing named by its official name.
+        code = latest_entity(tracker, "thing_code") or named.official_code(tracker)
         if code:
             try:
                 theme = await knowledge_client.get_theme(code)

@@ -37,3 +37,21 @@ def latest_channel(tracker: Tracker) -> str | None:
                 channel = metadata.get("channel") if isinstance(metadata, dict) else None
                 break
     return str(channel) if channel else None
+
+
+def recent_entity(tracker: Tracker, entity: str, messages: int = 5) -> str | None:
+    """The value of ``entity`` in the latest of the person's last ``messages`` messages that has
+    one (the latest message first); None when none of them has it. Stops at a session start."""
+    seen = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_session_start":
+            break
+        if event.get("event") != "user":
+            continue
+        for found in (event.get("parse_data") or {}).get("entities") or []:
+            if found.get("entity") == entity and found.get("value"):
+                return str(found["value"])
+        seen += 1
+        if seen >= messages:
+            break
+    return None

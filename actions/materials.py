@@ -30,9 +30,9 @@ def specific_part(text: str) -> str:
     return named.specific_part(text, _GENERIC)
 
 
-async def _named_in_message(text: str) -> Theme | None:
+async def _named_in_message(text: str, official: str | None = None) -> Theme | None:
     """The one thing the message itself names with certainty ("办退休要带么子"), if any."""
-    return await named.named_in_message(text, _GENERIC)
+    return await named.named_in_message(text, _GENERIC, official)
 
 
 class ActionListMaterials(Action):
@@ -47,7 +47,7 @@ class ActionListMaterials(Action):
         text = latest_text(tracker)
         current = tracker.get_slot(SLOT_THING)
         try:
-            theme = await _named_in_message(text)
+            theme = await _named_in_message(text, named.official_code(tracker))
             if theme is None and current:
                 theme = await knowledge_client.get_theme(str(current))
         except Exception:

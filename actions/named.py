@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rasa_sdk import Tracker
+
 from actions import knowledge_client
 from actions.config import SETTINGS
 from knowledge.models import Theme
@@ -34,8 +36,20 @@ def specific_part(text: str, generic: re.Pattern[str]) -> str:
     return _NOT_WORD.sub("", generic.sub("", text))
 
 
-async def named_in_message(text: str, generic: re.Pattern[str]) -> Theme | None:
-    """The one thing the message itself names with certainty, if any."""
+def official_code(tracker: Tracker) -> str | None:
+    """The theme code of the one thing the latest message names officially (the ``thing`` entity:
+    新生儿出生一件事, 开办餐饮店), when it names exactly one; two names are left to the search."""
+    codes = set(tracker.get_latest_entity_values("thing"))
+    return str(codes.pop()) if len(codes) == 1 else None
+
+
+async def named_in_message(text: str, generic: re.Pattern[str], official: str | None = None) -> Theme | None:
+    """The one thing the message itself names with certainty, if any. ``official`` (see
+    ``official_code``) is taken first when it is a known theme code."""
+    if official:
+        theme = await knowledge_client.get_theme(official)
+        if theme is not None:
+            return theme
     specific = specific_part(text, generic)
     if text.startswith("/") or len(specific) < MIN_SPECIFIC_CHARS:
         return None

@@ -6,6 +6,10 @@ from what the extractor finds teaches nothing and shows up as an entity error in
 
 Run with the Rasa venv:  .venv/rasa/bin/python scripts/check_nlu_entities.py [FILE_OR_DIR ...]
 (default: data/nlu and tests/nlu). Exit 1 and one line per mismatch when any are found.
+
+    --fix ENTITY[,ENTITY…]  first annotate, in place, every occurrence of these entities that is
+                            not annotated yet and overlaps no annotation (for example after
+                            scripts/make_nlu_lookups.py added names); then check as usual.
 """
 
 from __future__ import annotations
@@ -37,13 +41,97 @@ def mismatches(patterns: list[dict], path: Path) -> list[str]:
     return found
 
 
+ANNOTATION = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
+EXAMPLE_LINE = re.compile(r"^(\s*- )(.+)$")
+
+
+def annotate_line(raw: str, patterns: list[dict]) -> str:
+    """``raw`` (an example as written, annotations included) with every match of ``patterns``
+    that lies in plain text, outside the existing annotations, annotated as ``[text](entity)``."""
+    plain, positions, taken = [], [], []  # plain text; its raw offsets; annotated plain spans
+    cursor = 0
+    for m in ANNOTATION.finditer(raw):
+        for i in range(cursor, m.start()):
+            plain.append(raw[i])
+            positions.append(i)
+        start = len(plain)
+        plain.extend(m.group(1))
+        positions.extend([-1] * len(m.group(1)))
+        taken.append((start, len(plain)))
+        cursor = m.end()
+    for i in range(cursor, len(raw)):
+        plain.append(raw[i])
+        positions.append(i)
+    text = "".join(plain)
+    spans = sorted(
+        (m.start(), m.end(), p["name"])
+        for p in patterns
+        for m in re.finditer(p["pattern"], text, flags=re.IGNORECASE)
+        if m.end() > m.start()
+    )
+    out = raw
+    for start, end, name in reversed(_non_overlapping(spans, taken)):
+        lo, hi = positions[start], positions[end - 1] + 1
+        out = f"{out[:lo]}[{out[lo:hi]}]({name}){out[hi:]}"
+    return out
+
+
+def _non_overlapping(spans: list[tuple[int, int, str]], taken: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    kept: list[tuple[int, int, str]] = []
+    for start, end, name in spans:
+        if all(end <= a or start >= b for a, b in [*taken, *((s, e) for s, e, _ in kept)]):
+            kept.append((start, end, name))
+    return kept
+
+
+def fix_file(path: Path, patterns: list[dict]) -> int:
+    """Annotate ``patterns``' matches in the example lines of ``path``; the number of lines changed."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed, in_examples = 0, False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("- intent:") or stripped.startswith("- regex:") or stripped.startswith("- lookup:"):
+            in_examples = stripped.startswith("- intent:")
+            continue
+        if stripped.startswith("- synonym:"):
+            in_examples = False
+            continue
+        m = EXAMPLE_LINE.match(line.rstrip("\n"))
+        if not in_examples or not m:
+            continue
+        new = m.group(1) + annotate_line(m.group(2), patterns) + ("\n" if line.endswith("\n") else "")
+        if new != line:
+            lines[i] = new
+            changed += 1
+    if changed:
+        path.write_text("".join(lines), encoding="utf-8")
+    return changed
+
+
 def main(argv: list[str]) -> int:
+    fix: set[str] = set()
+    if "--fix" in argv:
+        at = argv.index("--fix")
+        fix = set(argv[at + 1].split(","))
+        argv = argv[:at] + argv[at + 2 :]
+    targets = [Path(a) for a in argv] or [ROOT / "data" / "nlu", ROOT / "tests" / "nlu"]
+    files = [f for t in targets for f in (sorted(t.rglob("*.yml")) if t.is_dir() else [t])]
+    if fix:
+        every = pattern_utils.extract_patterns(
+            load_data(str(ROOT / "data" / "nlu")),
+            use_lookup_tables=True,
+            use_regexes=True,
+            use_only_entities=False,
+            use_word_boundaries=False,
+        )
+        chosen = [p for p in every if p["name"] in fix]
+        for f in files:
+            if n := fix_file(f, chosen):
+                print(f"{f}: annotated {n} examples")
     training = load_data(str(ROOT / "data" / "nlu"))
     patterns = pattern_utils.extract_patterns(
         training, use_lookup_tables=True, use_regexes=True, use_only_entities=True, use_word_boundaries=False
     )
-    targets = [Path(a) for a in argv] or [ROOT / "data" / "nlu", ROOT / "tests" / "nlu"]
-    files = [f for t in targets for f in (sorted(t.rglob("*.yml")) if t.is_dir() else [t])]
     problems = [line for f in files for line in mismatches(patterns, f)]
     for line in problems:
         print(line)

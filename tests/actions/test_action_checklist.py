@@ -219,3 +219,35 @@ async def test_an_unclear_matter_after_which_matter_goes_to_find_thing(use_real,
     tracker = make_tracker("伢子的事", intent="describe_situation", slots=slots)
     events = await ActionChecklist().run(dispatcher, tracker, {})
     assert events == [FollowupAction("action_find_thing")]  # find_thing asks with buttons
+
+
+async def test_who_applies_said_in_the_message_is_not_asked(use_real, make_tracker):
+    role = [{"entity": "applicant_role", "value": "孩子他爸"}]
+    tracker = make_tracker("孩子他爸去办，帮我列个清单", intent="ask_checklist", entities=role, slots={"current_thing": BIRTH})
+    dispatcher = CollectingDispatcher()
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    body = dispatcher.messages[0]["text"]
+    assert "您说由爸爸来办" in body and "这次由谁来办" not in body
+    assert "民族" in body  # the next question that changes the list
+    assert slot_events(events)["checklist_facts"]["applicant"] == "father"
+
+
+async def test_who_applies_said_earlier_in_the_conversation_is_used(use_real, make_tracker):
+    tracker = make_tracker("帮我列个清单", intent="ask_checklist", slots={"current_thing": BIRTH})
+    earlier = {"text": "我堂客去办新生儿出生", "intent": {"name": "describe_situation"},
+               "entities": [{"entity": "applicant_role", "value": "堂客"}]}
+    tracker.events.insert(0, {"event": "user", "text": earlier["text"], "parse_data": earlier})
+    dispatcher = CollectingDispatcher()
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    assert "您说由妈妈来办" in dispatcher.messages[0]["text"]
+    assert slot_events(events)["checklist_facts"]["applicant"] == "mother"
+
+
+async def test_a_role_the_question_does_not_offer_is_still_asked(use_real, make_tracker):
+    role = [{"entity": "applicant_role", "value": "中介"}]  # an agent: the birth question offers 妈妈 / 爸爸
+    tracker = make_tracker("中介去办", intent="ask_checklist", entities=role, slots={"current_thing": BIRTH})
+    dispatcher = CollectingDispatcher()
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    body = dispatcher.messages[0]["text"]
+    assert "这次由谁来办" in body and "您说由" not in body
+    assert "applicant" not in slot_events(events)["checklist_facts"]

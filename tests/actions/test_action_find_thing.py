@@ -137,3 +137,19 @@ async def test_service_failure_gives_a_polite_answer(fake_service, dispatcher, m
     events = await ActionFindThing().run(dispatcher, make_tracker("我要办退休"), {})
     assert slot_events(events) == {"match_verdict": "no_match"}
     assert "0739-12345" in dispatcher.messages[0]["text"]
+
+
+async def test_an_official_name_is_answered_without_a_search(fake_service, dispatcher, make_tracker):
+    thing = [{"entity": "thing", "value": "43PCN0009"}]
+    events = await ActionFindThing().run(dispatcher, make_tracker("我要办新生儿出生一件事", entities=thing), {})
+    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert slot_events(events)["current_thing"] == "43PCN0009"
+    assert dispatcher.messages[0]["text"].startswith("您要办的是：新生儿出生一件事")
+
+
+async def test_two_official_names_are_left_to_the_search(fake_service, dispatcher, make_tracker):
+    text = "新车上牌和二手房转移登记"
+    fake_service.answers[text] = FakeAnswer("none", [])
+    things = [{"entity": "thing", "value": "43PCN0009"}, {"entity": "thing", "value": "43PCP0004"}]
+    await ActionFindThing().run(dispatcher, make_tracker(text, entities=things), {})
+    assert ("match", text) in fake_service.calls
