@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 APP_PY := .venv/app/bin/python
 RASA := .venv/rasa/bin/rasa
+# Offline county server: Rasa must not try to send telemetry or crash reports (it does by default).
+export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate nlu-blind bench bench-search import clean
 

@@ -7,6 +7,7 @@
 #   - the knowledge search index, rebuilt only when the catalogue changed.
 # Every failure ends with one sentence saying what to do.
 set -euo pipefail
+export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"  # offline server: no telemetry
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -83,7 +84,7 @@ fi
 
 # --- Rasa model -----------------------------------------------------------------------------
 # Retrain only when what the model is made of changed. The hash names the model file.
-MODEL_INPUTS=(config.yml domain.yml $(find data knowledge/lexicon -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' \) | sort))
+MODEL_INPUTS=(config.yml domain.yml $(find data knowledge/lexicon rasa_components -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' -o -name '*.py' \) | sort))
 MODEL_HASH="$(hash_of "${MODEL_INPUTS[@]}" <(printf '%s\n' "${MODEL_INPUTS[@]}"))"
 MODEL_FILE="models/assistant-$MODEL_HASH.tar.gz"
 if [[ ! -f "$MODEL_FILE" ]]; then

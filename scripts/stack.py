@@ -138,6 +138,8 @@ class StackConfig:
             GATEWAY_PORT=str(self.gateway_port),
             HF_HUB_OFFLINE="1",
             TRANSFORMERS_OFFLINE="1",
+            # Offline county server: Rasa must not try to send telemetry or crash reports.
+            RASA_TELEMETRY_ENABLED=os.environ.get("RASA_TELEMETRY_ENABLED", "false"),
             SANIC_HOST="127.0.0.1",  # rasa-sdk binds 0.0.0.0 unless told
             PYTHONUNBUFFERED="1",
         )

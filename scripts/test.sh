@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Run every test; assumes scripts/setup.sh --with-browser has run (make test does that).
-# Steps: ruff, rasa data validate, NLU entity annotations, the NLU blind set (intent macro-F1
+# Steps: ruff, rasa data validate, NLU entity annotations, the custom Rasa components, the NLU blind set (intent macro-F1
 # >= 0.90), Rasa test stories, then pytest (unit, integration against a real Redis, end-to-end
 # against a real stack it starts on free ports). pytest runs last so its summary
 # is the closing line. Exits non-zero when any step fails.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 failed=()
 step() {  # $1 = name, rest = command
   local name="$1"; shift
@@ -18,6 +18,7 @@ step() {  # $1 = name, rest = command
 step "ruff" .venv/app/bin/ruff check .
 step "rasa data validate" .venv/rasa/bin/rasa data validate --fail-on-warnings
 step "NLU entity annotations" .venv/rasa/bin/python scripts/check_nlu_entities.py
+step "Rasa components" .venv/rasa/bin/python tests/rasa_components/check_components.py
 step "NLU blind set" sh -c 'mkdir -p var/results && .venv/rasa/bin/rasa test nlu --nlu tests/nlu/blind.yml --model models/current.tar.gz \
   --out var/results/nlu-blind >var/results/nlu-blind.log 2>&1 && .venv/app/bin/python scripts/nlu_gate.py var/results/nlu-blind --min-macro-f1 0.90'
 step "rasa test stories" .venv/rasa/bin/rasa test core --model models/current.tar.gz \
