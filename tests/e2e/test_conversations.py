@@ -310,3 +310,15 @@ def test_checklist_which_matter_then_a_typed_option_then_a_new_matter(gateway, a
     # A new matter in the middle of the checklist is answered as a new matter.
     _, text = say(gateway, sender, "我想开个米粉店，要办么子")
     assert official_titles()[RESTAURANT] in text, text
+
+
+def test_an_official_name_and_who_applies_are_understood(gateway, app_redis) -> None:
+    sender = "e2e-conv-entities"
+    # The official name (entity `thing`) is the matter: the whole guide, its phone included.
+    _, text = say(gateway, sender, "我要办新生儿出生一件事")
+    assert text.startswith(f"您要办的是：{title(BIRTH)}"), text
+    assert phone(BIRTH) in text, text
+    # "孩子他爸去办" (entity `applicant_role`) answers "这次由谁来办？" before it is asked.
+    messages, text = say(gateway, sender, "孩子他爸去办，帮我列个清单")
+    assert "您说由爸爸来办" in text and "这次由谁来办" not in text, text
+    assert "民族" in text and buttons(messages), text  # the next question that changes the list
