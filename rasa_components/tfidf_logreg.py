@@ -4,9 +4,9 @@ Rasa's ``LogisticRegressionClassifier`` fits logistic regression on the raw coun
 featurizers, with scikit-learn's default C=1 and no way to change either. On our Chinese data
 (word 1-2-grams, character 1-4-grams, regex features) sublinear tf-idf weighting of the sparse
 (count) features and a weaker regularisation do better in 5-fold cross-validation and on the blind
-set (docs/conversation.md, "Pipeline choices"). Dense features (the novelty flags) are passed on
-unweighted. Everything else (ranking, balanced class weights, persistence with skops) is the
-stock component's.
+set (docs/conversation.md, "Pipeline choices"). Dense features (none in this pipeline; a
+language-model featurizer a county might add) are passed on unweighted. Everything else
+(ranking, balanced class weights, persistence with skops) is the stock component's.
 """
 
 from __future__ import annotations
