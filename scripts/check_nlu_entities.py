@@ -1,7 +1,8 @@
 """Check that NLU examples are annotated exactly as RegexEntityExtractor will extract them.
 
-The extractor finds towns, person groups, phones, ratings and theme codes from the lookup tables and
-regexes in data/nlu (no word boundaries: Chinese has no spaces). An example whose annotation differs
+The extractor finds towns, person groups, phones, ratings, theme codes, official one-thing names and
+applicant roles from the lookup tables and regexes in data/nlu (no word boundaries: Chinese has no
+spaces). An example whose annotation differs
 from what the extractor finds teaches nothing and shows up as an entity error in `rasa test nlu`.
 
 Run with the Rasa venv:  .venv/rasa/bin/python scripts/check_nlu_entities.py [FILE_OR_DIR ...]
