@@ -2,8 +2,8 @@
 
 The extractor finds towns, person groups, phones, ratings, theme codes, official one-thing names and
 applicant roles from the lookup tables and regexes in data/nlu (no word boundaries: Chinese has no
-spaces). An example whose annotation differs
-from what the extractor finds teaches nothing and shows up as an entity error in `rasa test nlu`.
+spaces). An example whose annotation differs from what the extractor finds teaches nothing and
+shows up as an entity error in `rasa test nlu`.
 
 Run with the Rasa venv:  .venv/rasa/bin/python scripts/check_nlu_entities.py [FILE_OR_DIR ...]
 (default: data/nlu and tests/nlu). Exit 1 and one line per mismatch when any are found.
@@ -113,6 +113,9 @@ def main(argv: list[str]) -> int:
     fix: set[str] = set()
     if "--fix" in argv:
         at = argv.index("--fix")
+        if at + 1 >= len(argv) or argv[at + 1].startswith("-"):
+            print("usage: check_nlu_entities.py [--fix ENTITY[,ENTITY...]] [FILE_OR_DIR ...]")
+            return 2
         fix = set(argv[at + 1].split(","))
         argv = argv[:at] + argv[at + 2 :]
     targets = [Path(a) for a in argv] or [ROOT / "data" / "nlu", ROOT / "tests" / "nlu"]

@@ -1,4 +1,5 @@
-"""Checks of the custom Rasa NLU components (rasa_components/), run with the Rasa venv:
+"""Checks of the custom Rasa NLU components (rasa_components/) and of the annotation fixer, run with
+the Rasa venv:
 
     .venv/rasa/bin/python tests/rasa_components/check_components.py
 
@@ -9,6 +10,7 @@ The components run for real: jieba tokens, Rasa's model storage, training, savin
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import tempfile
 import traceback
@@ -69,6 +71,21 @@ def test_tfidf_classifier_trains_saves_and_loads() -> None:
         assert [m.get("intent")["name"] for m in messages] == ["ask_hours", "ask_fee"]
         ranking = messages[0].get("intent_ranking")
         assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+
+
+def test_fix_annotates_only_plain_text() -> None:
+    spec = importlib.util.spec_from_file_location("check_nlu_entities", ROOT / "scripts" / "check_nlu_entities.py")
+    assert spec and spec.loader
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    roles = [{"name": "applicant_role", "pattern": "(?:孩子他爸|爸爸)(?=去办)"}]
+    line = "[塘渡口](town)的，孩子他爸去办，爸爸去办"
+    assert checker.annotate_line(line, roles) == (
+        "[塘渡口](town)的，[孩子他爸](applicant_role)去办，[爸爸](applicant_role)去办"
+    )
+    already = "[孩子他爸](applicant_role)去办"
+    assert checker.annotate_line(already, roles) == already  # never inside an annotation
+    assert checker.main(["--fix"]) == 2  # a clear usage message, no crash
 
 
 def test_tfidf_classifier_refuses_a_bad_c() -> None:
