@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import knowledge_client
 from actions.config import SETTINGS
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
-from actions.latest import latest_channel, latest_intent
+from actions.latest import event_entity, latest_channel, latest_intent
 from bot.handoff import store
 from bot.handoff.models import HandoffTicket, MatchedThing, TranscriptLine
 from bot.handoff.phrases import BACK_PHRASES
@@ -72,14 +72,10 @@ def contact(events: Iterable[dict[str, Any]]) -> str | None:
     for e in events:
         if e.get("event") != "user":
             continue
-        for ent in (e.get("parse_data") or {}).get("entities") or []:
-            if ent.get("entity") == PHONE_ENTITY and ent.get("value"):
-                found = str(ent["value"])
-                break
-        else:
-            match = PHONE_RE.search(str(e.get("text") or ""))
-            if match:
-                found = match.group(1)
+        if value := event_entity(e, PHONE_ENTITY):
+            found = value
+        elif match := PHONE_RE.search(str(e.get("text") or "")):
+            found = match.group(1)
     return found
 
 

@@ -39,6 +39,14 @@ def latest_channel(tracker: Tracker) -> str | None:
     return str(channel) if channel else None
 
 
+def event_entity(event: dict[str, Any], entity: str) -> str | None:
+    """The first value of ``entity`` that NLU found in one user event, if any."""
+    for found in (event.get("parse_data") or {}).get("entities") or []:
+        if found.get("entity") == entity and found.get("value"):
+            return str(found["value"])
+    return None
+
+
 def recent_entity(tracker: Tracker, entity: str, messages: int = 5) -> str | None:
     """The value of ``entity`` in the latest of the person's last ``messages`` messages that has
     one (the latest message first); None when none of them has it. Stops at a session start."""
@@ -48,9 +56,8 @@ def recent_entity(tracker: Tracker, entity: str, messages: int = 5) -> str | Non
             break
         if event.get("event") != "user":
             continue
-        for found in (event.get("parse_data") or {}).get("entities") or []:
-            if found.get("entity") == entity and found.get("value"):
-                return str(found["value"])
+        if value := event_entity(event, entity):
+            return value
         seen += 1
         if seen >= messages:
             break
