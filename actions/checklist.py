@@ -148,8 +148,9 @@ class ActionChecklist(Action):
         state = st.for_codes(state, codes)
         first = not st.known_facts(state)
         noted = ""
-        if not answering:  # "孩子他爸去办" said before: who applies is known, not asked
-            applicant = st.prefill_applicant(state, build(themes, state), recent_entity(tracker, "applicant_role"))
+        role = None if answering else recent_entity(tracker, "applicant_role")
+        if role:  # "孩子他爸去办" said before: who applies is known, not asked
+            applicant = st.prefill_applicant(state, build(themes, state), role)
             noted = f"您说由{applicant}来办，我就按这个准备。" if applicant else ""
 
         if answering:

@@ -104,12 +104,12 @@ def apply_answer(
     return True
 
 
-def prefill_applicant(state: dict[str, Any], checklist: Checklist | MergedChecklist, role: str | None) -> str | None:
+def prefill_applicant(state: dict[str, Any], checklist: Checklist | MergedChecklist, role: str) -> str | None:
     """Take ``role`` (the ``applicant_role`` entity: 孩子他爸, 我自己) as the answer to the
     checklist's "who applies" question when it has one that is not answered yet. Returns the
     option's title (爸爸) when it was taken, else None."""
     question = next((q for q in checklist.questions if q.fact == APPLICANT), None)
-    if not role or question is None or APPLICANT in known_facts(state):
+    if question is None or APPLICANT in known_facts(state):
         return None
     value = read_answer(APPLICANT, {o.value for o in question.options}, role)
     if value is None:
