@@ -14,7 +14,10 @@ import importlib.util
 import sys
 import tempfile
 import traceback
+from fractions import Fraction
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -27,7 +30,7 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
-from rasa_components.tfidf_logreg import TfidfLogisticRegressionClassifier  # noqa: E402
+from rasa_components.tfidf_linear import SoftmaxCalibrated, TfidfLinearIntentClassifier  # noqa: E402
 
 EXAMPLES = {
     "ask_hours": ["几点上班", "几点关门", "中午上不上班", "周末开门吗"],
@@ -49,28 +52,78 @@ def _tokenizer(storage: LocalModelStorage) -> JiebaTokenizer:
     return JiebaTokenizer.create(config, storage, Resource("tokenizer"), _context())
 
 
+def _train_and_load(storage: LocalModelStorage, tokenizer: JiebaTokenizer, overrides: dict) -> tuple:
+    """Train the classifier (with char n-gram counts) on EXAMPLES, save it, load it back."""
+    data = tokenizer.process_training_data(_training_data())
+    counts_config = {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "max_ngram": 3}
+    counts = CountVectorsFeaturizer.create(counts_config, storage, Resource("counts"), _context())
+    counts.train(data)
+    counts.process_training_data(data)
+    config = {**TfidfLinearIntentClassifier.get_default_config(), **overrides}
+    resource = Resource(f"classifier-{overrides['model']}")
+    TfidfLinearIntentClassifier.create(config, storage, resource, _context()).train(data)
+    return counts, TfidfLinearIntentClassifier.load(config, storage, resource, _context())
+
+
+def _classify(tokenizer: JiebaTokenizer, counts: CountVectorsFeaturizer, classifier, texts: tuple) -> list:
+    messages = tokenizer.process([Message(data={"text": t}) for t in texts])
+    counts.process(messages)
+    classifier.process(messages)
+    return messages
+
+
 def test_tfidf_classifier_trains_saves_and_loads() -> None:
+    for overrides, step in (
+        ({"model": "linear_svm", "C": 3, "calibration_folds": 2}, SoftmaxCalibrated),
+        ({"model": "logistic_regression", "C": 30, "class_weight": "balanced"}, None),
+    ):
+        with tempfile.TemporaryDirectory() as tmp:
+            storage = LocalModelStorage(Path(tmp))
+            tokenizer = _tokenizer(storage)
+            counts, loaded = _train_and_load(storage, tokenizer, overrides)
+            model = loaded.clf.named_steps["classify"]
+            assert "weigh" in loaded.clf.named_steps
+            if step is SoftmaxCalibrated:
+                assert isinstance(model, SoftmaxCalibrated) and model.estimator_.C == 3
+                assert model.temperature_ != 1.0  # fitted on out-of-fold decision values
+            else:
+                assert model.C == 30 and model.class_weight == "balanced"
+            messages = _classify(tokenizer, counts, loaded, ("礼拜六几点关门", "要交钱不"))
+            assert [m.get("intent")["name"] for m in messages] == ["ask_hours", "ask_fee"], overrides
+            ranking = messages[0].get("intent_ranking")
+            assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+            assert ranking[0]["confidence"] > ranking[1]["confidence"]
+
+
+def test_softmax_keeps_the_svm_order() -> None:
+    """The temperature rescales the SVM's decision values: the top intent is the SVM's own."""
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 6))
+    y = np.array(["a", "b", "c"] * 30)
+    X[y == "a", 0] += 2
+    X[y == "b", 1] += 2
+    model = SoftmaxCalibrated(LinearSVC(C=1.0, random_state=0), folds=3).fit(X, y)
+    svm = LinearSVC(C=1.0, random_state=0).fit(X, y)
+    assert (model.predict(X) == svm.predict(X)).all()
+    assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_loading_refuses_an_untrusted_model() -> None:
+    import skops.io as sio
+
     with tempfile.TemporaryDirectory() as tmp:
         storage = LocalModelStorage(Path(tmp))
-        tokenizer = _tokenizer(storage)
-        data = tokenizer.process_training_data(_training_data())
-        counts_config = {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "max_ngram": 3}
-        counts = CountVectorsFeaturizer.create(counts_config, storage, Resource("counts"), _context())
-        counts.train(data)
-        counts.process_training_data(data)
-        config = {**TfidfLogisticRegressionClassifier.get_default_config(), "C": 30}
-        resource = Resource("classifier")
-        TfidfLogisticRegressionClassifier.create(config, storage, resource, _context()).train(data)
-        loaded = TfidfLogisticRegressionClassifier.load(config, storage, resource, _context())
-        assert loaded.clf.named_steps["logistic"].C == 30
-        assert "weigh" in loaded.clf.named_steps
-
-        messages = tokenizer.process([Message(data={"text": t}) for t in ("礼拜六几点关门", "要交钱不")])
-        counts.process(messages)
-        loaded.process(messages)
-        assert [m.get("intent")["name"] for m in messages] == ["ask_hours", "ask_fee"]
-        ranking = messages[0].get("intent_ranking")
-        assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+        resource = Resource("classifier-untrusted")
+        with storage.write_to(resource) as model_dir:
+            sio.dump({"model": Fraction(1, 3)}, model_dir / f"{resource.name}.skops")
+        try:
+            TfidfLinearIntentClassifier.load({}, storage, resource, _context())
+        except ValueError as error:
+            assert "not trusted" in str(error) and "Fraction" in str(error)
+            return
+    raise AssertionError("a model holding an untrusted type was loaded")
 
 
 def test_fix_annotates_only_plain_text() -> None:
@@ -88,12 +141,15 @@ def test_fix_annotates_only_plain_text() -> None:
     assert checker.main(["--fix"]) == 2  # a clear usage message, no crash
 
 
-def test_tfidf_classifier_refuses_a_bad_c() -> None:
-    try:
-        TfidfLogisticRegressionClassifier.validate_config({"C": 0})
-    except ValueError:
-        return
-    raise AssertionError("C=0 was accepted")
+def test_tfidf_classifier_refuses_a_bad_config() -> None:
+    for bad in ({"C": 0}, {"model": "svm"}, {"class_weight": "heavy"}, {"calibration_folds": 1}):
+        config = {**TfidfLinearIntentClassifier.get_default_config(), **bad}
+        try:
+            TfidfLinearIntentClassifier(config, "check", None, Resource("unused"))
+        except ValueError as error:
+            assert "TfidfLinearIntentClassifier" in str(error)
+            continue
+        raise AssertionError(f"{bad} was accepted")
 
 
 def main() -> int:
