@@ -154,19 +154,26 @@ class ActionChecklist(Action):
             noted = f"您说由{applicant}来办，我就按这个准备。" if applicant else ""
 
         if answering:
-            pending = next_question(build(themes, state), state)
-            if maybe_answer and (pending is None or st.parse_answer(pending, text) is None):
-                return [FollowupAction(FIND_THING)]  # a new matter, not an answer
-            if pending is None and intent != INFORM_FACT:  # the list was already shown: 要得 / 冇得
-                dispatcher.utter_message(text="好的。还有么子要问的，直接跟我说。")
-                return []
-            understood = st.apply_answer(
-                state, pending, latest_entity(tracker, "fact_key"), latest_entity(tracker, "fact_value"), text
-            )
-            if not understood and pending is not None:
-                dispatcher.utter_message(text="不好意思，我没听明白。请点下面的按钮回答，或者回“跳过”。")
-                ask(dispatcher, pending, [t.title for t in themes], first=False)
-                return [SlotSet(st.SLOT_FACTS, state)]
+            fact_key = latest_entity(tracker, "fact_key")
+            # Typed, not a button: maybe a change of an earlier answer (不对，是妈妈来办). Answered
+            # questions are only in the checklist built without any facts.
+            role_now = latest_entity(tracker, "applicant_role")
+            unanswered = build(themes, {st.CODES_KEY: codes})
+            changed = None if fact_key else st.change_answer(state, unanswered, text, role_now)
+            if changed:
+                noted = f"好的，改成“{changed}”了。"
+            else:
+                pending = next_question(build(themes, state), state)
+                if maybe_answer and (pending is None or st.parse_answer(pending, text) is None):
+                    return [FollowupAction(FIND_THING)]  # a new matter, not an answer
+                if pending is None and intent != INFORM_FACT:  # the list was already shown: 要得 / 冇得
+                    dispatcher.utter_message(text="好的。还有么子要问的，直接跟我说。")
+                    return []
+                understood = st.apply_answer(state, pending, fact_key, latest_entity(tracker, "fact_value"), text)
+                if not understood and pending is not None:
+                    dispatcher.utter_message(text="不好意思，我没听明白。请点下面的按钮回答，或者回“跳过”。")
+                    ask(dispatcher, pending, [t.title for t in themes], first=False)
+                    return [SlotSet(st.SLOT_FACTS, state)]
             first = False
 
         checklist = build(themes, state)

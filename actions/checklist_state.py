@@ -116,3 +116,45 @@ def prefill_applicant(state: dict[str, Any], checklist: Checklist | MergedCheckl
         return None
     state[APPLICANT] = value
     return next(o.title for o in question.options if o.value == value_key(value))
+
+
+# Words that say an earlier answer was wrong (不对，是妈妈来办 · 讲错了，离婚了 · 改成外地户口).
+CORRECTION_CUES = ("不对", "错了", "讲错", "说错", "搞错", "弄错", "打错", "改成", "改为", "改一下", "改下", "换成")
+
+
+def _is_yes_no(question: Question) -> bool:
+    return {o.value for o in question.options} <= {"true", "false"}
+
+
+def change_answer(
+    state: dict[str, Any], checklist: Checklist | MergedChecklist, text: str, role: str | None
+) -> str | None:
+    """Change one earlier answer the person corrects, and return its new option title (None when
+    the message changes nothing). ``checklist`` is built without any facts, so that it holds every
+    question, answered or not. Two ways to say it:
+
+    - who applies, as the ``applicant_role`` entity (``role``: 不对，是妈妈来办);
+    - a correction word (``CORRECTION_CUES``) plus a new value for one answered choice question
+      (讲错了，是离婚了). Yes/no questions are left out: there 不对 alone reads as "no".
+
+    Only a value different from the recorded one counts, and only when exactly one question
+    changes; otherwise the message is read as usual."""
+    answered = {f: v for f, v in known_facts(state).items() if v is not None}
+    changes: dict[str, Any] = {}
+    for question in checklist.questions:
+        if question.fact not in answered or _is_yes_no(question):
+            continue
+        offered = {o.value for o in question.options}
+        if question.fact == APPLICANT and role:
+            value = read_answer(APPLICANT, offered, role)
+        elif any(cue in text for cue in CORRECTION_CUES):
+            value = parse_answer(question, text)
+        else:
+            continue
+        if value is not None and value_key(value) != value_key(answered[question.fact]):
+            changes[question.fact] = (question, value)
+    if len(changes) != 1:
+        return None
+    ((fact, (question, value)),) = changes.items()
+    state[fact] = value
+    return next(o.title for o in question.options if o.value == value_key(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import checklist_state as st
 from actions import checklist_things as things
 from actions.checklist import ActionChecklist
+from knowledge.checklist import Option, Question
 
 BIRTH = "43PCN0009"
 SUBSIDY = "43PCP0022"
@@ -23,10 +25,10 @@ SUBSIDY = "43PCP0022"
 def turn(make_tracker: Callable[..., Tracker]) -> Callable[..., Any]:
     """Run one action_checklist turn; returns (text, buttons, slots after the turn)."""
 
-    async def _turn(text: str, slots: dict[str, Any], intent: str = "ask_checklist", fact=None):
-        entities = []
+    async def _turn(text: str, slots: dict[str, Any], intent: str = "ask_checklist", fact=None, entities=None):
+        entities = list(entities or [])
         if fact is not None:
-            entities = [{"entity": "fact_key", "value": fact[0]}, {"entity": "fact_value", "value": fact[1]}]
+            entities += [{"entity": "fact_key", "value": fact[0]}, {"entity": "fact_value", "value": fact[1]}]
         dispatcher = CollectingDispatcher()
         tracker = make_tracker(text, intent=intent, entities=entities, slots=slots)
         events = await ActionChecklist().run(dispatcher, tracker, {})
@@ -251,3 +253,53 @@ async def test_a_role_the_question_does_not_offer_is_still_asked(use_real, make_
     body = dispatcher.messages[0]["text"]
     assert "这次由谁来办" in body and "您说由" not in body
     assert "applicant" not in slot_events(events)["checklist_facts"]
+
+
+async def test_who_applies_can_be_changed_after_the_list(use_real, turn):
+    slots = {"current_thing": BIRTH, "checklist_facts": {"_codes": [BIRTH], "applicant": "father"}}
+    body, buttons, slots = await turn("民族不同", slots, intent="inform_fact")
+    assert "授权委托书" in body.split("要准备的材料")[1].split("不用准备")[0]  # the father applies
+
+    role = {"entity": "applicant_role", "value": "妈妈"}
+    body, buttons, slots = await turn("不对，是妈妈来办", slots, intent="deny", entities=[role])
+    assert body.startswith("好的，改成“妈妈”了。")
+    assert slots["checklist_facts"]["applicant"] == "mother"
+    assert slots["checklist_facts"]["parents_same_ethnicity"] is False  # the other answer is kept
+    assert "授权委托书" in body.split("您这次不用准备")[1]  # the list follows the new answer
+
+
+async def test_who_applies_can_be_changed_while_a_question_is_open(use_real, turn):
+    slots = {"current_thing": BIRTH, "checklist_facts": {"_codes": [BIRTH], "applicant": "father"}}
+    role = {"entity": "applicant_role", "value": "堂客"}
+    body, buttons, slots = await turn("刚才讲错了，我堂客去办", slots, intent="inform_fact", entities=[role])
+    assert "好的，改成“妈妈”了。再问您一句" in body and "民族" in body  # the open question again
+    assert slots["checklist_facts"] == {"_codes": [BIRTH], "applicant": "mother"}
+
+
+async def test_an_answer_that_mentions_a_family_word_is_not_a_change(use_real, turn):
+    slots = {"current_thing": BIRTH, "checklist_facts": {"_codes": [BIRTH], "applicant": "mother"}}
+    body, buttons, slots = await turn("我和老公都是汉族", slots, intent="inform_fact")
+    assert "改成" not in body
+    assert slots["checklist_facts"]["applicant"] == "mother"
+    assert slots["checklist_facts"]["parents_same_ethnicity"] is True
+
+
+def test_change_answer_needs_a_correction_word_and_one_changed_choice():
+    marital = Question(
+        fact="marital_status",
+        prompt="您现在的婚姻状况？",
+        options=[Option(title="已婚", value="married"), Option(title="离异", value="divorced")],
+    )
+    divorced_parents = Question(
+        fact="parents_divorced",
+        prompt="父母离婚了吗？",
+        options=[Option(title="离婚了", value="true"), Option(title="没离婚", value="false")],
+    )
+    checklist = SimpleNamespace(questions=[marital, divorced_parents])
+    state = {"marital_status": "married", "parents_divorced": True}
+    assert st.change_answer(state, checklist, "离婚了", None) is None  # no correction word
+    assert st.change_answer(state, checklist, "不对，没离婚", None) is None  # yes/no: not changed here
+    assert st.change_answer(state, checklist, "讲错了，是已婚", None) is None  # the same value
+    assert st.change_answer(state, checklist, "讲错了，我离婚了", None) == "离异"
+    assert state == {"marital_status": "divorced", "parents_divorced": True}
+    assert st.change_answer({"marital_status": None}, checklist, "讲错了，离婚了", None) is None  # skipped

@@ -322,3 +322,9 @@ def test_an_official_name_and_who_applies_are_understood(gateway, app_redis) -> 
     messages, text = say(gateway, sender, "孩子他爸去办，帮我列个清单")
     assert "您说由爸爸来办" in text and "这次由谁来办" not in text, text
     assert "民族" in text and buttons(messages), text  # the next question that changes the list
+    # An answer can be changed once the list is shown: the list follows the new answer.
+    _, text = say(gateway, sender, "民族不一样")
+    assert "授权委托书" in text.split("要准备的材料")[1].split("不用准备")[0], text  # the father applies
+    _, text = say(gateway, sender, "不对，是孩子他妈来办")
+    assert text.startswith("好的，改成“妈妈”了。"), text
+    assert "授权委托书" in text.split("您这次不用准备")[1], text
