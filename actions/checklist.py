@@ -158,8 +158,8 @@ class ActionChecklist(Action):
             # Typed, not a button: maybe a change of an earlier answer (不对，是妈妈来办). Answered
             # questions are only in the checklist built without any facts.
             role_now = latest_entity(tracker, "applicant_role")
-            unanswered = build(themes, {st.CODES_KEY: codes})
-            changed = None if fact_key else st.change_answer(state, unanswered, text, role_now)
+            every_question = build(themes, {st.CODES_KEY: codes})
+            changed = None if fact_key else st.change_answer(state, every_question, text, role_now)
             if changed:
                 noted = f"好的，改成“{changed}”了。"
             else:
