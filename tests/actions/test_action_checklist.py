@@ -151,19 +151,14 @@ def test_pair_rule_on_scores():
     assert things.pair_from_hits([FakeHit("A", "a", 0.5), FakeHit("A", "a", 0.5)]) is None
 
 
-def test_parse_typed_answers():
-    from knowledge.checklist import Option, Question
+def question(fact: str, *options: tuple[str, str]) -> Question:
+    """A checklist question on ``fact`` with (title, value) options."""
+    return Question(fact=fact, prompt="?", options=[Option(title=t, value=v) for t, v in options])
 
-    who = Question(
-        fact="applicant",
-        prompt="?",
-        options=[Option(title="妈妈", value="mother"), Option(title="爸爸", value="father")],
-    )
-    same = Question(
-        fact="parents_same_ethnicity",
-        prompt="?",
-        options=[Option(title="是同一个民族", value="true"), Option(title="民族不同", value="false")],
-    )
+
+def test_parse_typed_answers():
+    who = question("applicant", ("妈妈", "mother"), ("爸爸", "father"))
+    same = question("parents_same_ethnicity", ("是同一个民族", "true"), ("民族不同", "false"))
     assert st.parse_answer(who, "孩子爸爸来办") == "father"
     assert st.parse_answer(who, "今天好热") is None
     assert st.parse_answer(same, "民族不一样") is False
@@ -285,16 +280,8 @@ async def test_an_answer_that_mentions_a_family_word_is_not_a_change(use_real, t
 
 
 def test_change_answer_needs_a_correction_word_and_one_changed_choice():
-    marital = Question(
-        fact="marital_status",
-        prompt="您现在的婚姻状况？",
-        options=[Option(title="已婚", value="married"), Option(title="离异", value="divorced")],
-    )
-    divorced_parents = Question(
-        fact="parents_divorced",
-        prompt="父母离婚了吗？",
-        options=[Option(title="离婚了", value="true"), Option(title="没离婚", value="false")],
-    )
+    marital = question("marital_status", ("已婚", "married"), ("离异", "divorced"))
+    divorced_parents = question("parents_divorced", ("离婚了", "true"), ("没离婚", "false"))
     checklist = SimpleNamespace(questions=[marital, divorced_parents])
     state = {"marital_status": "married", "parents_divorced": True}
     assert st.change_answer(state, checklist, "离婚了", None) is None  # no correction word
