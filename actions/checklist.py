@@ -157,9 +157,10 @@ class ActionChecklist(Action):
             fact_key = latest_entity(tracker, "fact_key")
             # Typed, not a button: maybe a change of an earlier answer (不对，是妈妈来办). Answered
             # questions are only in the checklist built without any facts.
-            role_now = latest_entity(tracker, "applicant_role")
-            every_question = build(themes, {st.CODES_KEY: codes})
-            changed = None if fact_key else st.change_answer(state, every_question, text, role_now)
+            changed = None
+            if not fact_key:
+                every_question = build(themes, {st.CODES_KEY: codes})
+                changed = st.change_answer(state, every_question, text, latest_entity(tracker, "applicant_role"))
             if changed:
                 noted = f"好的，改成“{changed}”了。"
             else:

@@ -13,7 +13,7 @@ from typing import Any
 
 from knowledge.checklist import Checklist, MergedChecklist, Question, Situation, parse_fact
 from knowledge.checklist_answers import is_skip, read_answer
-from knowledge.checklist_rules import value_key
+from knowledge.checklist_rules import FACTS, value_key
 
 SLOT_FACTS = "checklist_facts"
 CODES_KEY = "_codes"
@@ -115,15 +115,11 @@ def prefill_applicant(state: dict[str, Any], checklist: Checklist | MergedCheckl
     if value is None:
         return None
     state[APPLICANT] = value
-    return next(o.title for o in question.options if o.value == value_key(value))
+    return FACTS[APPLICANT].title_of(value)
 
 
 # Words that say an earlier answer was wrong (不对，是妈妈来办 · 讲错了，离婚了 · 改成外地户口).
 CORRECTION_CUES = ("不对", "错了", "讲错", "说错", "搞错", "弄错", "打错", "改成", "改为", "改一下", "改下", "换成")
-
-
-def _is_yes_no(question: Question) -> bool:
-    return {o.value for o in question.options} <= {"true", "false"}
 
 
 def change_answer(
@@ -142,7 +138,7 @@ def change_answer(
     answered = {f: v for f, v in known_facts(state).items() if v is not None}
     changes: dict[str, Any] = {}
     for question in checklist.questions:
-        if question.fact not in answered or _is_yes_no(question):
+        if question.fact not in answered or FACTS[question.fact].is_bool:
             continue
         offered = {o.value for o in question.options}
         if question.fact == APPLICANT and role:
@@ -152,9 +148,9 @@ def change_answer(
         else:
             continue
         if value is not None and value_key(value) != value_key(answered[question.fact]):
-            changes[question.fact] = (question, value)
+            changes[question.fact] = value
     if len(changes) != 1:
         return None
-    ((fact, (question, value)),) = changes.items()
+    ((fact, value),) = changes.items()
     state[fact] = value
-    return next(o.title for o in question.options if o.value == value_key(value))
+    return FACTS[fact].title_of(value)
