@@ -43,26 +43,43 @@ find_python() {  # $1 = major.minor; honours PYTHON310 / PYTHON311 overrides
   return 1
 }
 
-make_venv() {  # $1 = name, $2 = python, $3 = lock file
-  local name="$1" py="$2" lock="$3" dir=".venv/$1" stamp
+free_gb() {  # free space, in whole GB, on the disk holding directory $1
+  df -Pk "$1" | awk 'NR == 2 { print int($4 / 1048576) }'
+}
+
+need_space() {  # $1 = GB needed, $2 = what for; checks the clone's disk and pip's temp dir
+  local dir free
+  for dir in "$ROOT" "${TMPDIR:-/tmp}"; do
+    free="$(free_gb "$dir")"
+    if (( free < $1 )); then
+      die "Only $free GB is free on the disk holding $dir, and $2 needs about $1 GB: free some space (old clones, 'pip cache purge'), then run this again."
+    fi
+  done
+}
+
+make_venv() {  # $1 = name, $2 = python, $3 = lock file, $4 = GB the install needs
+  local name="$1" py="$2" lock="$3" gb="$4" dir=".venv/$1" stamp
   stamp="$(hash_of "$lock")"
   if [[ -f "$dir/.lock-stamp" && "$(cat "$dir/.lock-stamp")" == "$stamp" ]]; then
     return 0
   fi
+  need_space "$gb" "installing $dir"
   say "installing $dir from $lock (a few minutes the first time)"
   [[ -x "$dir/bin/python" ]] || "$py" -m venv "$dir" || die "Could not create $dir with $py; install the venv module for that Python."
   "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   # (this machine's pip config lists local indexes that may not exist: drop that noise)
   "$dir/bin/python" -m pip install -q -r "$lock" 2>&1 | { grep -v 'is ignored: it is neither' || true; } \
-    || die "Installing $lock into $dir failed (see the pip output above); check the network access to PyPI and retry."
+    || die "Installing $lock into $dir failed (see the pip output above); check the network access to PyPI and the free disk space (df -h), then retry."
   echo "$stamp" > "$dir/.lock-stamp"
 }
 
 PY310="$(find_python 3.10)" || die "Python 3.10 is needed for Rasa 3.6 and was not found: install it (for example 'pyenv install 3.10.13') or set PYTHON310=/path/to/python3.10."
 PY311="$(find_python 3.11)" || die "Python 3.11 is needed for the gateway and actions and was not found: install it (for example 'pyenv install 3.11.7') or set PYTHON311=/path/to/python3.11."
 mkdir -p .venv var/log var/cache
-make_venv rasa "$PY310" requirements/rasa.txt
-make_venv app "$PY311" requirements/app.txt
+# Installed sizes measured on this stack: .venv/rasa 2.8 GB, .venv/app 2.1 GB; pip needs room
+# for the wheels while it unpacks them, hence the margin.
+make_venv rasa "$PY310" requirements/rasa.txt 4
+make_venv app "$PY311" requirements/app.txt 3
 
 # --- Debian packages ------------------------------------------------------------------------
 APT_UPDATED=0
