@@ -89,15 +89,26 @@ async def _codes_for_request(text: str, tracker: Tracker, use_context: bool = Tr
     ``use_context`` only matters the message itself names count (not the current/previous one)."""
     current = tracker.get_slot(SLOT_THING) if use_context else None
     previous = tracker.get_slot(SLOT_PREVIOUS) if use_context else None
+    official = list(dict.fromkeys(str(c) for c in tracker.get_latest_entity_values("thing")))
+    if len(official) == 2:  # two official names (新生儿出生一件事和育儿补贴一件事)
+        return official
     pair = await things.two_things(text)
     if pair:
         return pair
     if things.asks_for_both(text) and current and previous and current != previous:
         return [str(current), str(previous)]
-    theme = await named.named_in_message(text, things.GENERIC)
+    theme = await named.named_in_message(text, things.GENERIC, named.official_code(tracker))
     if theme is not None:
         return [theme.code]
     return [str(current)] if current else []
+
+
+def _after_the_list(state: dict[str, Any], every_question: Checklist | MergedChecklist | None, text: str) -> str:
+    """The reply to 要得 / 冇得 after the list; to a bare 不对 / 讲错了, how to say a change."""
+    example = st.change_example(state, every_question) if every_question is not None else None
+    if example and any(cue in text for cue in st.CORRECTION_CUES):
+        return f"好的，哪一条要改？请说“改成”加新的情况，比如“改成{example}”。"
+    return "好的。还有么子要问的，直接跟我说。"
 
 
 def _thing_events(codes: list[str], current: Any, previous: Any) -> list[EventType]:
@@ -158,6 +169,7 @@ class ActionChecklist(Action):
             # Typed, not a button: maybe a change of an earlier answer (不对，是妈妈来办). Answered
             # questions are only in the checklist built without any facts.
             changed = None
+            every_question = None
             if not fact_key:
                 every_question = build(themes, {st.CODES_KEY: codes})
                 changed = st.change_answer(state, every_question, text, latest_entity(tracker, "applicant_role"))
@@ -168,7 +180,7 @@ class ActionChecklist(Action):
                 if maybe_answer and (pending is None or st.parse_answer(pending, text) is None):
                     return [FollowupAction(FIND_THING)]  # a new matter, not an answer
                 if pending is None and intent != INFORM_FACT:  # the list was already shown: 要得 / 冇得
-                    dispatcher.utter_message(text="好的。还有么子要问的，直接跟我说。")
+                    dispatcher.utter_message(text=_after_the_list(state, every_question, text))
                     return []
                 understood = st.apply_answer(state, pending, fact_key, latest_entity(tracker, "fact_value"), text)
                 if not understood and pending is not None:

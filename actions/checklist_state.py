@@ -8,6 +8,7 @@ checklist is for. No other state is needed: the next question is recomputed from
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -120,6 +121,13 @@ def prefill_applicant(state: dict[str, Any], checklist: Checklist | MergedCheckl
 
 # Words that say an earlier answer was wrong (不对，是妈妈来办 · 讲错了，离婚了 · 改成外地户口).
 CORRECTION_CUES = ("不对", "错了", "讲错", "说错", "搞错", "弄错", "打错", "改成", "改为", "改一下", "改下", "换成")
+_CUES = re.compile("|".join(map(re.escape, CORRECTION_CUES)))
+
+
+def without_cues(text: str) -> str:
+    """The text with its correction words replaced by a comma (不对，没离婚 -> ，，没离婚), so
+    that the 不 of 不对 negates nothing."""
+    return _CUES.sub("，", text)
 
 
 def change_answer(
@@ -130,23 +138,28 @@ def change_answer(
     question, answered or not. Two ways to say it:
 
     - who applies, as the ``applicant_role`` entity (``role``: 不对，是妈妈来办);
-    - a correction word (``CORRECTION_CUES``) plus a new value for one answered choice question
-      (讲错了，是离婚了). Yes/no questions are left out: there 不对 alone reads as "no".
+    - a correction word (``CORRECTION_CUES``) plus a new value for one answered question: a
+      choice (讲错了，是离婚了) or a yes/no fact named by its own words (不对，没离婚 · 搞错了，
+      是外地户口). A bare yes or no word changes nothing: 不对 alone is not "no".
 
     Only a value different from the recorded one counts, and only when exactly one question
     changes; otherwise the message is read as usual."""
     answered = {f: v for f, v in known_facts(state).items() if v is not None}
+    corrected = any(cue in text for cue in CORRECTION_CUES)
+    rest = without_cues(text)
     changes: dict[str, Any] = {}
     for question in checklist.questions:
-        if question.fact not in answered or FACTS[question.fact].is_bool:
+        if question.fact not in answered:
             continue
         offered = {o.value for o in question.options}
         if question.fact == APPLICANT and role:
             value = read_answer(APPLICANT, offered, role)
-        elif any(cue in text for cue in CORRECTION_CUES):
-            value = parse_answer(question, text)
-        else:
+        elif not corrected:
             continue
+        elif FACTS[question.fact].is_bool:
+            value = read_answer(question.fact, offered, rest, phrases_only=True)
+        else:
+            value = parse_answer(question, rest)
         if value is not None and value_key(value) != value_key(answered[question.fact]):
             changes[question.fact] = value
     if len(changes) != 1:
@@ -154,3 +167,16 @@ def change_answer(
     ((fact, value),) = changes.items()
     state[fact] = value
     return FACTS[fact].title_of(value)
+
+
+def change_example(state: Mapping[str, Any], checklist: Checklist | MergedChecklist) -> str | None:
+    """An example of a change the person could say: another option's title of the first answered
+    question (改成爸爸来办 -> "爸爸"). ``checklist`` is built without any facts. None when no
+    question was answered."""
+    answered = {f: v for f, v in known_facts(state).items() if v is not None}
+    for question in checklist.questions:
+        if question.fact in answered:
+            other = next((o for o in question.options if o.value != value_key(answered[question.fact])), None)
+            if other is not None:
+                return other.title
+    return None

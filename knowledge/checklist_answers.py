@@ -398,8 +398,12 @@ def _read_yes_no(text: str, had_idiom: bool) -> bool | None:
     return None
 
 
-def read_answer(fact_key: str, offered_values: Collection[str], text: str) -> FactValue | None:
-    """The offered value a typed answer to ``fact_key``'s question means, or None."""
+def read_answer(
+    fact_key: str, offered_values: Collection[str], text: str, phrases_only: bool = False
+) -> FactValue | None:
+    """The offered value a typed answer to ``fact_key``'s question means, or None. With
+    ``phrases_only`` a yes/no fact is read from its own phrases (step 1 and 2) only, never from a
+    bare yes or no word: for a message that is not an answer to this fact's question."""
     spec = FACTS.get(fact_key)
     if spec is None:
         return None
@@ -428,7 +432,7 @@ def read_answer(fact_key: str, offered_values: Collection[str], text: str) -> Fa
             if value_key(value) in offered:
                 return value
 
-    if spec.is_bool:
+    if spec.is_bool and not phrases_only:
         value = _read_yes_no(t, had_idiom)
         if value is not None and value_key(value) in offered:
             return value

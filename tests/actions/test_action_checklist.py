@@ -263,6 +263,19 @@ async def test_who_applies_can_be_changed_after_the_list(use_real, turn):
     assert "授权委托书" in body.split("您这次不用准备")[1]  # the list follows the new answer
 
 
+async def test_a_yes_no_answer_can_be_changed_after_the_list(use_real, turn):
+    facts = {"_codes": [BIRTH], "applicant": "father", "parents_same_ethnicity": False}
+    slots = {"current_thing": BIRTH, "checklist_facts": facts}
+    body, _, slots = await turn("不对", slots, intent="deny")  # a bare no changes nothing
+    assert slots["checklist_facts"] == facts
+    assert body == "好的，哪一条要改？请说“改成”加新的情况，比如“改成妈妈”。"
+
+    body, _, slots = await turn("改成是同一个民族", slots, intent="inform_fact")
+    assert body.startswith("好的，改成“")
+    assert slots["checklist_facts"] == {**facts, "parents_same_ethnicity": True}
+    assert "民族成份申请" in body.split("您这次不用准备")[1]  # only for parents of two ethnic groups
+
+
 async def test_who_applies_can_be_changed_while_a_question_is_open(use_real, turn):
     slots = {"current_thing": BIRTH, "checklist_facts": {"_codes": [BIRTH], "applicant": "father"}}
     role = {"entity": "applicant_role", "value": "堂客"}
@@ -285,8 +298,37 @@ def test_change_answer_needs_a_correction_word_and_one_changed_choice():
     checklist = SimpleNamespace(questions=[marital, divorced_parents])
     state = {"marital_status": "married", "parents_divorced": True}
     assert st.change_answer(state, checklist, "离婚了", None) is None  # no correction word
-    assert st.change_answer(state, checklist, "不对，没离婚", None) is None  # yes/no: not changed here
     assert st.change_answer(state, checklist, "讲错了，是已婚", None) is None  # the same value
     assert st.change_answer(state, checklist, "讲错了，我离婚了", None) == "离异"
     assert state == {"marital_status": "divorced", "parents_divorced": True}
     assert st.change_answer({"marital_status": None}, checklist, "讲错了，离婚了", None) is None  # skipped
+
+
+def test_a_yes_no_answer_changes_only_when_its_own_words_are_said():
+    divorced_parents = question("parents_divorced", ("离婚了", "true"), ("没离婚", "false"))
+    hukou = question("county_hukou", ("本县户口", "true"), ("外地户口", "false"))
+    checklist = SimpleNamespace(questions=[divorced_parents, hukou])
+    state = {"parents_divorced": True, "county_hukou": True}
+    assert st.change_answer(state, checklist, "不对", None) is None  # a bare no is not a change
+    assert st.change_answer(state, checklist, "不对不对，不是的", None) is None
+    assert st.change_answer(state, checklist, "没离婚", None) is None  # no correction word
+    assert st.change_answer(state, checklist, "不对，没离婚", None) == "没有离婚"  # 不对's 不 negates nothing
+    assert state == {"parents_divorced": False, "county_hukou": True}
+    assert st.change_answer(state, checklist, "搞错了，我是外地户口", None) == "不在本县"
+    assert state == {"parents_divorced": False, "county_hukou": False}
+    # two answers at once: ambiguous, nothing changes
+    assert st.change_answer(state, checklist, "讲错了，离婚了，户口在本县", None) is None
+    assert state == {"parents_divorced": False, "county_hukou": False}
+
+
+async def test_official_names_decide_the_checklists_matters(use_real, turn):
+    """The ``thing`` entity (an official name, its value the theme code) is taken before the
+    search and before the current matter; two official names give the merged checklist."""
+    thing = [{"entity": "thing", "value": DISABILITY}]
+    body, _, slots = await turn("帮我列个清单", {"current_thing": BIRTH}, entities=thing)
+    assert slots["current_thing"] == DISABILITY and slots["previous_thing"] == BIRTH
+    assert "残疾人服务一件事" in body
+
+    both = [{"entity": "thing", "value": SUBSIDY}, {"entity": "thing", "value": BIRTH}]
+    body, _, slots = await turn("这两个一件事的材料一起列", {}, entities=both)
+    assert st.state_codes(slots["checklist_facts"]) == [SUBSIDY, BIRTH]

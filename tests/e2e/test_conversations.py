@@ -328,3 +328,9 @@ def test_an_official_name_and_who_applies_are_understood(gateway, app_redis) -> 
     _, text = say(gateway, sender, "不对，是孩子他妈来办")
     assert text.startswith("好的，改成“妈妈”了。"), text
     assert "授权委托书" in text.split("您这次不用准备")[1], text
+    # A bare 不对 says how to change an answer; a yes/no answer changes by its own words.
+    _, text = say(gateway, sender, "不对")
+    assert text.startswith("好的，哪一条要改？") and "改成" in text, text
+    _, text = say(gateway, sender, "改成是同一个民族")
+    assert text.startswith("好的，改成“是同一个民族”了。"), text
+    assert "民族成份申请" in text.split("您这次不用准备")[1], text
