@@ -111,6 +111,14 @@ def _after_the_list(state: dict[str, Any], every_question: Checklist | MergedChe
     return "好的。还有么子要问的，直接跟我说。"
 
 
+def _kept_answers_note(state: dict[str, Any], every_question: Checklist | MergedChecklist) -> str:
+    """The lead of a list asked for again: it follows the earlier answers, and how to change one."""
+    example = st.change_example(state, every_question)
+    if example is None:
+        return ""
+    return f"这是按您前面的回答列的。要改哪一条，就说“改成{example}”这样的话。"
+
+
 def _thing_events(codes: list[str], current: Any, previous: Any) -> list[EventType]:
     events: list[EventType] = []
     if codes[0] != current:
@@ -194,5 +202,7 @@ class ActionChecklist(Action):
         if question is not None:
             ask(dispatcher, question, [t.title for t in themes], first=first, noted=noted)
         else:
+            if not answering and not first and not noted:  # asked again: say whose answers these are
+                noted = _kept_answers_note(state, build(themes, {st.CODES_KEY: codes}))
             dispatcher.utter_message(text="\n".join(filter(None, [noted, render_list(checklist, state)])))
         return [SlotSet(st.SLOT_FACTS, state), *_thing_events(codes, current, previous)]

@@ -332,3 +332,15 @@ async def test_official_names_decide_the_checklists_matters(use_real, turn):
     both = [{"entity": "thing", "value": SUBSIDY}, {"entity": "thing", "value": BIRTH}]
     body, _, slots = await turn("这两个一件事的材料一起列", {}, entities=both)
     assert st.state_codes(slots["checklist_facts"]) == [SUBSIDY, BIRTH]
+
+
+async def test_a_list_asked_for_again_says_it_follows_the_earlier_answers(use_real, turn):
+    facts = {"_codes": [BIRTH], "applicant": "father", "parents_same_ethnicity": False}
+    body, buttons, slots = await turn("帮我列个清单", {"current_thing": BIRTH, "checklist_facts": facts})
+    assert body.startswith("这是按您前面的回答列的。要改哪一条，就说“改成妈妈”这样的话。"), body
+    assert "民族成份申请" in body.split("要准备的材料")[1].split("不用准备")[0] and not buttons
+    assert slots["checklist_facts"] == facts
+
+    skipped = {"_codes": [BIRTH], "applicant": None, "parents_same_ethnicity": None}
+    body, _, _ = await turn("帮我列个清单", {"current_thing": BIRTH, "checklist_facts": skipped})
+    assert body.startswith("【新生儿出生一件事】材料清单"), body  # nothing answered: nothing to change
