@@ -158,6 +158,16 @@ def render_choose(titles: Sequence[str]) -> str:
     return _render("choose.j2", titles=list(titles))
 
 
+def render_guess(titles: Sequence[str]) -> str:
+    """Short question when the best match is likely but not sure."""
+    return _render("guess.j2", titles=list(titles))
+
+
+def render_which_candidate() -> str:
+    """"是的" to several candidates: which one?"""
+    return "好的，是哪一件呢？点一下就行，也可以直接说事项名称。"
+
+
 def render_no_match(settings: ActionSettings = SETTINGS) -> str:
     """Not sure which one thing: offer staff and the hotline."""
     return _render("no_match.j2", settings=settings)

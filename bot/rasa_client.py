@@ -42,7 +42,22 @@ def normalise_reply(data: Any, sender: str) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise RasaUnavailable(f"unexpected reply item: {type(item).__name__}, not an object")
         replies.append({**item, "recipient_id": sender})
-    return replies
+    return drop_repeats(replies)
+
+
+def drop_repeats(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reply without a message that repeats the one right before it. A dialogue state no rule
+    or story covers makes Rasa predict its core fallback (utter_ask_rephrase) again and again, up
+    to its limit of predictions per turn; the person should see it once. Logged, as it means a
+    rule is missing."""
+    kept: list[dict[str, Any]] = []
+    for message in replies:
+        if kept and message == kept[-1]:
+            continue
+        kept.append(message)
+    if len(kept) < len(replies):
+        log.warning("rasa repeated a message %d times in one reply; a rule is missing", len(replies) - len(kept) + 1)
+    return kept
 
 
 class RasaClient:

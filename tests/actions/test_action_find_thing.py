@@ -6,7 +6,7 @@ import json
 
 from actions_fakes import FakeAnswer, FakeHit, slot_events
 
-from actions.find_thing import ActionFindThing
+from actions.find_thing import ActionFindThing, ActionTakeCandidate, choose_payload, offered_codes
 
 
 async def test_sure_answers_the_whole_guide_and_remembers_it(fake_service, dispatcher, make_tracker):
@@ -153,3 +153,85 @@ async def test_two_official_names_are_left_to_the_search(fake_service, dispatche
     things = [{"entity": "thing", "value": "43PCN0009"}, {"entity": "thing", "value": "43PCP0004"}]
     await ActionFindThing().run(dispatcher, make_tracker(text, entities=things), {})
     assert ("match", text) in fake_service.calls
+
+
+async def test_a_likely_match_under_none_is_asked_not_refused(fake_service, dispatcher, make_tracker):
+    text = "老倌子走了，要办么子手续"
+    fake_service.answers[text] = FakeAnswer(
+        "none", [fake_service.hit("43PCN0009", 0.32), fake_service.hit("43PCP0004", 0.1)]
+    )
+    events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    assert slot_events(events) == {"match_verdict": "ambiguous"}  # the candidate rules apply
+    [message] = dispatcher.messages
+    assert message["text"].startswith("您是想办【新生儿出生一件事】吗？")
+    assert [b["title"] for b in message["buttons"]] == ["新生儿出生一件事", "都不是"]  # 0.1 < 0.5 × 0.32
+
+
+async def test_two_likely_matches_under_none_are_both_offered(fake_service, dispatcher, make_tracker):
+    text = "伢子的事"
+    fake_service.answers[text] = FakeAnswer(
+        "none", [fake_service.hit("43PCN0009", 0.4), fake_service.hit("43PCP0004", 0.3)]
+    )
+    await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    [message] = dispatcher.messages
+    assert message["text"].startswith("您是想办下面哪一件吗？")
+    assert "1. 新生儿出生一件事" in message["text"] and "2. 留学服务“一件事”" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == ["新生儿出生一件事", "留学服务“一件事”", "都不是"]
+
+
+async def test_an_unlikely_match_is_still_not_sure(fake_service, dispatcher, make_tracker):
+    fake_service.answers["明天会下雨吗"] = FakeAnswer("none", [fake_service.hit("43PCN0009", 0.29)])
+    events = await ActionFindThing().run(dispatcher, make_tracker("明天会下雨吗"), {})
+    assert slot_events(events) == {"match_verdict": "no_match"}
+    assert "不太确定" in dispatcher.messages[0]["text"]
+
+
+async def test_the_town_is_left_out_of_the_search(fake_service, dispatcher, make_tracker):
+    text = "我是五峰铺的，要办退休"
+    fake_service.answers["我是的，要办退休"] = FakeAnswer("sure", [fake_service.hit("43PCN0009")])
+    town = [{"entity": "town", "value": "五峰铺镇", "start": 2, "end": 5}]
+    events = await ActionFindThing().run(dispatcher, make_tracker(text, entities=town), {})
+    assert ("match", "我是的，要办退休") in fake_service.calls
+    assert slot_events(events)["match_verdict"] == "sure"
+
+
+def _after_candidates(make_tracker, buttons: list[dict[str, str]], reply: str = "是的"):
+    """A tracker where the assistant offered ``buttons`` and the person then said ``reply``."""
+    tracker = make_tracker(reply, intent="affirm")
+    latest = tracker.events[-1]
+    tracker.events[:] = [
+        {"event": "user", "text": "earlier", "parse_data": {}},
+        {"event": "bot", "text": "您是想办…吗？", "data": {"buttons": buttons}},
+        {"event": "action", "name": "action_listen"},
+        latest,
+        {"event": "user_featurization"},
+    ]
+    return tracker
+
+
+async def test_yes_to_a_single_candidate_takes_it(fake_service, dispatcher, make_tracker):
+    buttons = [{"title": "留学服务", "payload": choose_payload("43PCP0004")}, {"title": "都不是", "payload": "/deny"}]
+    events = await ActionTakeCandidate().run(dispatcher, _after_candidates(make_tracker, buttons), {})
+    assert slot_events(events) == {"current_thing": "43PCP0004", "match_verdict": "sure"}
+    assert dispatcher.messages[0]["text"].startswith("您要办的是：留学服务“一件事”")
+
+
+async def test_yes_to_several_candidates_asks_which(fake_service, dispatcher, make_tracker):
+    buttons = [
+        {"title": "a", "payload": choose_payload("43PCN0009")},
+        {"title": "b", "payload": choose_payload("43PCP0004")},
+        {"title": "都不是", "payload": "/deny"},
+    ]
+    events = await ActionTakeCandidate().run(dispatcher, _after_candidates(make_tracker, buttons), {})
+    assert slot_events(events) == {"match_verdict": "ambiguous"}  # the candidate rules go on
+    [message] = dispatcher.messages
+    assert message["text"].startswith("好的，是哪一件呢？") and message["buttons"] == buttons
+
+
+async def test_yes_without_candidates_before_it_asks_which(fake_service, dispatcher, make_tracker):
+    tracker = _after_candidates(make_tracker, [])
+    tracker.events.insert(2, {"event": "user", "text": "x"})  # an older offer does not count
+    tracker.events.insert(0, {"event": "bot", "data": {"buttons": [{"payload": choose_payload("43PCP0004")}]}})
+    events = await ActionTakeCandidate().run(dispatcher, tracker, {})
+    assert events == [] and dispatcher.messages[0]["response"] == "utter_ask_what_matter"
+    assert offered_codes(tracker) == []

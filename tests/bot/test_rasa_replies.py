@@ -146,3 +146,11 @@ def test_rasa_health_uses_status_with_token_when_set(settings: Settings) -> None
     assert response.json()["services"]["rasa"]["ok"] is False
     assert "401" in response.json()["services"]["rasa"]["detail"]
     assert "not-the-token-7f3a" not in response.text  # the token never shows up in the report
+
+
+def test_a_message_rasa_repeats_is_shown_once(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    again = {"recipient_id": "u1", "text": "好的。您换个说法再讲讲看。"}
+    reply = [{"recipient_id": "u1", "text": "您要办的是：退休"}, again, again, again, {"recipient_id": "u1", "text": "好的"}, again]
+    response = chat(settings, rasa_says(reply))
+    assert response.json() == [reply[0], again, reply[4], again]  # only repeats in a row are dropped
+    assert "rasa repeated a message 3 times" in caplog.text

@@ -334,3 +334,17 @@ def test_an_official_name_and_who_applies_are_understood(gateway, app_redis) -> 
     _, text = say(gateway, sender, "改成是同一个民族")
     assert text.startswith("好的，改成“是同一个民族”了。"), text
     assert "民族成份申请" in text.split("您这次不用准备")[1], text
+
+
+def test_a_town_said_with_the_matter_does_not_blur_it_and_a_likely_match_is_asked(gateway, app_redis) -> None:
+    sender = "e2e-conv-guess"
+    # The town is left out of the search; what is left is likely, not sure: one question.
+    messages, text = say(gateway, sender, "我是五峰铺的，在乡下盖房子要么子手续")
+    assert text.startswith(f"您是想办【{title(RURAL_HOUSE)}】吗？"), text
+    assert [b["title"] for b in buttons(messages)] == [title(RURAL_HOUSE), "都不是"], messages
+    # "是的" takes the one candidate offered.
+    _, text = say(gateway, sender, "是的")
+    assert text.startswith(f"您要办的是：{title(RURAL_HOUSE)}"), text
+    # The town said in the first message is remembered: the answer names its own office.
+    _, text = say(gateway, sender, "在哪里办")
+    assert "您在五峰铺镇，请到五峰铺镇人民政府便民服务中心办理" in text, text
