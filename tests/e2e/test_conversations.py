@@ -339,7 +339,7 @@ def test_an_official_name_and_who_applies_are_understood(gateway, app_redis) -> 
 def test_a_town_said_with_the_matter_does_not_blur_it_and_a_likely_match_is_asked(gateway, app_redis) -> None:
     sender = "e2e-conv-guess"
     # The town is left out of the search; what is left is likely, not sure: one question.
-    messages, text = say(gateway, sender, "我是五峰铺的，在乡下盖房子要么子手续")
+    messages, text = say(gateway, sender, "我是五峰铺的，想做个房子")
     assert text.startswith(f"您是想办【{title(RURAL_HOUSE)}】吗？"), text
     assert [b["title"] for b in buttons(messages)] == [title(RURAL_HOUSE), "都不是"], messages
     # "是的" takes the one candidate offered.
