@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_client, named, render
+from actions import checklist_things, knowledge_client, named, render
 from actions.config import SETTINGS
 from actions.latest import latest_text, latest_text_without
 from knowledge.models import Theme
@@ -86,7 +86,7 @@ async def answer_from_text(dispatcher: CollectingDispatcher, text: str, current:
     if verdict == "sure" and hits:
         theme = await knowledge_client.get_theme(hits[0].code)
         if theme is not None:
-            return answer_theme(dispatcher, theme, current)
+            return [*answer_theme(dispatcher, theme, current), *await note_second_thing(dispatcher, text, theme.code)]
         logger.warning("match returned unknown code %s", hits[0].code)
     elif verdict == "ambiguous" and hits:
         candidates = hits[: SETTINGS.max_candidates]
@@ -96,6 +96,25 @@ async def answer_from_text(dispatcher: CollectingDispatcher, text: str, current:
         candidates = [h for h in hits[: SETTINGS.max_candidates] if h.score >= floor]
         return offer_candidates(dispatcher, candidates, render.render_guess([h.title for h in candidates]))
     return answer_no_match(dispatcher)
+
+
+async def note_second_thing(dispatcher: CollectingDispatcher, text: str, first: str) -> list[EventType]:
+    """A message that adds a second matter (上户口，还要领育儿补贴): after the first one's guide,
+    a short note with a button for the second, which becomes ``previous_thing`` (so 两件一起列清单
+    and 回到刚才那个 reach it). Nothing when there is none or the lookup fails."""
+    try:
+        second = await checklist_things.also_named(text, first)
+        theme = await knowledge_client.get_theme(second) if second else None
+    except Exception:  # the note is extra: never break the answer already given
+        logger.exception("second-matter lookup failed")
+        return []
+    if theme is None:
+        return []
+    dispatcher.utter_message(
+        text=render.render_second_thing(theme.title),
+        buttons=[{"title": theme.title, "payload": choose_payload(theme.code)}],
+    )
+    return [SlotSet(SLOT_PREVIOUS, theme.code)]
 
 
 def offer_candidates(dispatcher: CollectingDispatcher, candidates: list[Any], text: str) -> list[EventType]:

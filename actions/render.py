@@ -163,6 +163,11 @@ def render_guess(titles: Sequence[str]) -> str:
     return _render("guess.j2", titles=list(titles))
 
 
+def render_second_thing(title: str) -> str:
+    """The note after a guide when the message named a second matter too."""
+    return f"您还说到了【{title}】，点下面的按钮看它要带么子。两件要一起列材料清单，就说“两件一起列清单”。"
+
+
 def render_which_candidate() -> str:
     """"是的" to several candidates: which one?"""
     return "好的，是哪一件呢？点一下就行，也可以直接说事项名称。"

@@ -69,3 +69,25 @@ async def test_every_theme_answers_every_detail(use_real, dispatcher, make_track
             assert slots == {}
             assert body.startswith(theme.title) and "\n\n" not in body, (theme.code, intent)
             assert (theme.phones.consult or "0739-12345") in body
+
+
+async def test_a_second_matter_added_with_also_gets_a_note_and_a_button(use_real, dispatcher, make_tracker):
+    text = "我堂客刚生了伢子，要上户口，还要领育儿补贴"
+    events = await ActionFindThing().run(dispatcher, make_tracker(text, slots={"current_thing": "43PCN0013"}), {})
+    assert slot_events(events) == {
+        "current_thing": "43PCN0009",
+        "previous_thing": "43PCP0022",  # the second matter, not the old current one
+        "match_verdict": "sure",
+    }
+    guide, note = dispatcher.messages
+    assert guide["text"].startswith("您要办的是：新生儿出生一件事")
+    assert note["text"].startswith("您还说到了【育儿补贴申领“一件事”】") and "两件一起列清单" in note["text"]
+    assert note["buttons"] == [{"title": "育儿补贴申领“一件事”", "payload": '/choose_thing{"thing_code":"43PCP0022"}'}]
+
+
+async def test_one_matter_told_in_several_parts_gets_no_note(use_real, dispatcher, make_tracker):
+    for text in ("我堂客生了个伢子，要上户口，还要办医保", "老人过世了，还要办丧葬补助", "我要办退休"):
+        dispatcher.messages.clear()
+        events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+        assert "previous_thing" not in slot_events(events), text
+        assert len(dispatcher.messages) == 1, text

@@ -348,3 +348,19 @@ def test_a_town_said_with_the_matter_does_not_blur_it_and_a_likely_match_is_aske
     # The town said in the first message is remembered: the answer names its own office.
     _, text = say(gateway, sender, "在哪里办")
     assert "您在五峰铺镇，请到五峰铺镇人民政府便民服务中心办理" in text, text
+
+
+def test_two_needs_in_one_message_are_both_reached(gateway, app_redis) -> None:
+    sender = "e2e-conv-two-needs"
+    subsidy = "43PCP0022"
+    messages, text = say(gateway, sender, "我堂客刚生了伢子，要上户口，还要领育儿补贴")
+    assert messages[0]["text"].startswith(f"您要办的是：{title(BIRTH)}"), text
+    assert phone(BIRTH) in messages[0]["text"], text
+    assert f"您还说到了【{title(subsidy)}】" in messages[-1]["text"], text
+    # The second matter's button gives its own guide, with its own phone.
+    payload = payload_of(messages, lambda b: b["title"] == title(subsidy))
+    _, text = say(gateway, sender, payload)
+    assert text.startswith(f"您要办的是：{title(subsidy)}") and phone(subsidy) in text, text
+    # Both at once: one merged checklist.
+    _, text = say(gateway, sender, "两件一起列清单")
+    assert title(BIRTH) in text and title(subsidy) in text, text
