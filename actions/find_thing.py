@@ -27,6 +27,8 @@ VERDICT_AMBIGUOUS = "ambiguous"
 VERDICT_NO_MATCH = "no_match"
 
 
+PERSON_GROUP = "person_group"
+GREEN_CHANNEL = "utter_offer_green_channel"
 # A best match under the "none" threshold is offered with the hits scoring at least this share of it.
 GUESS_CLOSE_RATIO = 0.5
 CHOOSE_PREFIX = "/choose_thing"
@@ -73,8 +75,12 @@ def answer_service_error(dispatcher: CollectingDispatcher) -> list[EventType]:
     return [SlotSet(SLOT_VERDICT, VERDICT_NO_MATCH)]
 
 
-async def answer_from_text(dispatcher: CollectingDispatcher, text: str, current: Any = None) -> list[EventType]:
-    """Match free text and answer: the full guide, a choice, or 'not sure'."""
+async def answer_from_text(
+    dispatcher: CollectingDispatcher, text: str, current: Any = None, green_channel: bool = False
+) -> list[EventType]:
+    """Match free text and answer: the full guide, a choice, or 'not sure'. With
+    ``green_channel`` (the person said they are elderly, disabled, pregnant or ill) a guide is
+    followed by the 绿色通道 / 帮代办 offer."""
     try:
         answer = await knowledge_client.match(text, k=SETTINGS.max_candidates)
     except Exception:  # the service failing must not break the conversation
@@ -86,7 +92,11 @@ async def answer_from_text(dispatcher: CollectingDispatcher, text: str, current:
     if verdict == "sure" and hits:
         theme = await knowledge_client.get_theme(hits[0].code)
         if theme is not None:
-            return [*answer_theme(dispatcher, theme, current), *await note_second_thing(dispatcher, text, theme.code)]
+            events = answer_theme(dispatcher, theme, current)
+            events += await note_second_thing(dispatcher, text, theme.code)
+            if green_channel:
+                dispatcher.utter_message(response=GREEN_CHANNEL)
+            return events
         logger.warning("match returned unknown code %s", hits[0].code)
     elif verdict == "ambiguous" and hits:
         candidates = hits[: SETTINGS.max_candidates]
@@ -177,7 +187,43 @@ class ActionFindThing(Action):
             return answer_no_match(dispatcher)
         # Where the person lives says nothing about the matter and only blurs the search
         # (我是五峰铺的，要办退休: 0.56 "none" with the town, 0.80 "sure" without).
-        return await answer_from_text(dispatcher, latest_text_without(tracker, "town") or text, current)
+        green = latest_entity(tracker, PERSON_GROUP) is not None
+        return await answer_from_text(dispatcher, search_text(tracker) or text, current, green_channel=green)
+
+
+def search_text(tracker: Tracker) -> str:
+    """The latest message as the search should see it: without the towns NLU found in it."""
+    return latest_text_without(tracker, "town")
+
+
+class ActionPersonGroup(Action):
+    """"我七十多岁了，腿脚不方便，想办残疾证": the 绿色通道 / 帮代办 offer, and the guide first when
+    the message names a matter the search is sure of (nothing else is said about a matter here:
+    "我是残疾人" alone names none)."""
+
+    def name(self) -> str:
+        return "action_person_group"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = []
+        text = search_text(tracker)
+        if text and not text.startswith("/"):
+            try:
+                answer = await knowledge_client.match(text, k=1)
+                hits = list(answer.hits)
+                sure = knowledge_client.verdict_name(answer) == "sure" and hits
+                theme = await knowledge_client.get_theme(hits[0].code) if sure else None
+            except Exception:  # the offer below still helps
+                logger.exception("knowledge match failed for a person-group message")
+                theme = None
+            if theme is not None:
+                events = answer_theme(dispatcher, theme, tracker.get_slot(SLOT_THING))
+        dispatcher.utter_message(response=GREEN_CHANNEL)
+        # Rasa's rules need this action to set match_verdict on every outcome: cleared when no
+        # matter was answered (an earlier "ambiguous" must not make the next 要得 pick a candidate).
+        return events or [SlotSet(SLOT_VERDICT, None)]
 
 
 class ActionTakeCandidate(Action):

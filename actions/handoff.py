@@ -51,6 +51,9 @@ def transcript(events: Iterable[dict[str, Any]]) -> list[TranscriptLine]:
     lines: list[TranscriptLine] = []
     for e in events:
         kind, text = e.get("event"), e.get("text")
+        custom = (e.get("data") or {}).get("custom") if kind == "bot" else None
+        if not text and isinstance(custom, dict):  # utter_core_fallback carries its text there
+            text = custom.get("text")
         if kind in ("user", "bot") and text:
             lines.append(TranscriptLine(role=kind, text=str(text), ts=float(e.get("timestamp") or 0.0)))
     return lines

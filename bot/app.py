@@ -30,7 +30,7 @@ from bot import health, messages, things
 from bot.config import Settings
 from bot.handoff import router as handoff
 from bot.health import HealthChecker
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaClient, RasaUnavailable, resolve_core_fallback
 from bot.schemas import ApiError, BotMessage, ChatRequest, ErrorResponse
 from bot.things import KnowledgeProvider, Loader
 
@@ -67,6 +67,9 @@ async def reply_to(gateway: Gateway, sender: str, message: str) -> list[dict[str
       Redis are checked (concurrently): action server down -> apology with
       ``custom.error = "action_server_unavailable"``; else Redis down -> apology with
       ``"redis_unavailable"``; both healthy -> ``[]`` passes through as is.
+    - Rasa fell back (``utter_core_fallback``, see ``rasa_client.resolve_core_fallback``): the same
+      check, since a custom action that failed leaves Rasa without a next step. Action server down
+      -> the apology instead of "please rephrase"; else the fallback's text.
 
     While the sender waits for staff (human handoff) ``bot.handoff.router`` answers first.
     """
@@ -85,14 +88,16 @@ async def _rasa_reply(gateway: Gateway, sender: str, message: str) -> list[dict[
     except RasaUnavailable as exc:
         log.warning("rasa unavailable: %s", exc.reason)
         return apology(sender, messages.RASA_UNAVAILABLE, "rasa_unavailable")
-    if replies:
+    replies, fell_back = resolve_core_fallback(replies)
+    if replies and not fell_back:
         return replies
     action_server, redis = await asyncio.gather(gateway.health.action_server(), gateway.health.redis())
+    what = "a fallback" if fell_back else "an empty reply"
     if not action_server.ok:
-        log.warning("empty reply and action server down: %s", action_server.detail)
+        log.warning("%s and action server down: %s", what, action_server.detail)
         return apology(sender, messages.ACTION_SERVER_UNAVAILABLE, "action_server_unavailable")
-    if not redis.ok:
-        log.warning("empty reply and redis down: %s", redis.detail)
+    if not redis.ok and not replies:
+        log.warning("%s and redis down: %s", what, redis.detail)
         return apology(sender, messages.RASA_UNAVAILABLE, "redis_unavailable")
     return replies
 

@@ -45,9 +45,31 @@ def normalise_reply(data: Any, sender: str) -> list[dict[str, Any]]:
     return drop_repeats(replies)
 
 
+CORE_FALLBACK = "core"
+
+
+def resolve_core_fallback(replies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """Turn Rasa's core fallback (``utter_core_fallback`` in domain.yml: a message
+    ``{"custom": {"fallback": "core", "text": ...}}``, predicted when no policy knows the next
+    step) into a plain text message, and tell whether there was one. The gateway then checks
+    the action server: a failed custom action is the usual reason Rasa has no next step."""
+    resolved: list[dict[str, Any]] = []
+    fell_back = False
+    for message in replies:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("fallback") == CORE_FALLBACK:
+            fell_back = True
+            text = custom.get("text")
+            if isinstance(text, str) and text:
+                resolved.append({"recipient_id": message.get("recipient_id"), "text": text})
+            continue
+        resolved.append(message)
+    return resolved, fell_back
+
+
 def drop_repeats(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The reply without a message that repeats the one right before it. A dialogue state no rule
-    or story covers makes Rasa predict its core fallback (utter_ask_rephrase) again and again, up
+    or story covers makes Rasa predict its core fallback (utter_core_fallback) again and again, up
     to its limit of predictions per turn; the person should see it once. Logged, as it means a
     rule is missing."""
     kept: list[dict[str, Any]] = []

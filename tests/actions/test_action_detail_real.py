@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions_fakes import slot_events
 
 from actions.detail import ActionAnswerDetail, ActionGoBack
-from actions.find_thing import ActionFindThing
+from actions.find_thing import ActionFindThing, ActionPersonGroup
 
 
 async def _detail(dispatcher, make_tracker, text, intent, **slots) -> tuple[str, dict]:
@@ -91,3 +91,33 @@ async def test_one_matter_told_in_several_parts_gets_no_note(use_real, dispatche
         events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
         assert "previous_thing" not in slot_events(events), text
         assert len(dispatcher.messages) == 1, text
+
+
+ELDERLY = [{"entity": "person_group", "value": "老年人", "start": 0, "end": 6}]
+
+
+async def test_a_person_group_with_a_matter_gets_the_guide_then_the_green_channel(use_real, dispatcher, make_tracker):
+    tracker = make_tracker("我七十多岁了，腿脚不方便，想办残疾证", intent="inform_person_group", entities=ELDERLY)
+    events = await ActionPersonGroup().run(dispatcher, tracker, {})
+    assert slot_events(events) == {"current_thing": "43PCN0012", "match_verdict": "sure"}
+    guide, offer = dispatcher.messages
+    assert guide["text"].startswith("您要办的是：残疾人服务一件事")
+    assert offer["response"] == "utter_offer_green_channel"
+
+
+async def test_a_person_group_alone_gets_only_the_green_channel(use_real, dispatcher, make_tracker):
+    tracker = make_tracker("我年纪大了，跑不动", intent="inform_person_group", entities=ELDERLY)
+    events = await ActionPersonGroup().run(dispatcher, tracker, {})
+    assert slot_events(events) == {"match_verdict": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_offer_green_channel"]
+
+
+async def test_a_guide_for_someone_in_a_person_group_ends_with_the_green_channel(use_real, dispatcher, make_tracker):
+    disabled = [{"entity": "person_group", "value": "残疾人", "start": 2, "end": 5}]
+    tracker = make_tracker("我是残疾人，想办个残疾证", entities=disabled)
+    await ActionFindThing().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"].startswith("您要办的是：残疾人服务一件事")
+    assert dispatcher.messages[-1]["response"] == "utter_offer_green_channel"
+    dispatcher.messages.clear()
+    await ActionFindThing().run(dispatcher, make_tracker("我要办残疾证"), {})
+    assert all(m.get("response") != "utter_offer_green_channel" for m in dispatcher.messages)

@@ -131,3 +131,12 @@ async def test_redis_down_gives_the_hotline_and_does_not_pause(fake_service, dis
 
     assert events == []
     assert "0739-12345" in dispatcher.messages[0]["text"]
+
+
+def test_the_transcript_keeps_the_core_fallbacks_text() -> None:
+    events = [
+        {"event": "user", "text": "哦", "timestamp": 1.0},
+        {"event": "bot", "text": None, "data": {"custom": {"fallback": "core", "text": "好的。您换个说法再讲讲看。"}}, "timestamp": 2.0},
+        {"event": "bot", "text": None, "data": {"custom": {"other": 1}}, "timestamp": 3.0},
+    ]
+    assert [(t.role, t.text) for t in handoff.transcript(events)] == [("user", "哦"), ("bot", "好的。您换个说法再讲讲看。")]

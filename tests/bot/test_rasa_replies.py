@@ -154,3 +154,17 @@ def test_a_message_rasa_repeats_is_shown_once(settings: Settings, caplog: pytest
     response = chat(settings, rasa_says(reply))
     assert response.json() == [reply[0], again, reply[4], again]  # only repeats in a row are dropped
     assert "rasa repeated a message 3 times" in caplog.text
+
+
+FALLBACK = {"recipient_id": "u1", "custom": {"fallback": "core", "text": "好的。您换个说法再讲讲看。"}}
+
+
+def test_the_core_fallback_is_shown_as_its_text_when_the_action_server_is_up(settings: Settings) -> None:
+    response = chat(settings, rasa_says([FALLBACK, FALLBACK]))
+    assert response.json() == [{"recipient_id": "u1", "text": "好的。您换个说法再讲讲看。"}]
+
+
+def test_the_core_fallback_with_the_action_server_down_is_an_apology(settings: Settings) -> None:
+    response = chat(settings, rasa_says([{"recipient_id": "u1", "text": "您好"}, FALLBACK], health_status=None))
+    [message] = response.json()
+    assert message["custom"] == {"error": "action_server_unavailable"} and "抱歉" in message["text"]
