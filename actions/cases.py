@@ -20,9 +20,10 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import knowledge_client
 from actions.casework import channel_of, find_phone, redis_client
 from actions.config import SETTINGS
-from actions.latest import latest_confidence, latest_intent, latest_text
+from actions.latest import latest_confidence, latest_intent, latest_text, latest_text_without
 from bot.cases import store
 from bot.cases.models import Case, CaseKind
 
@@ -166,6 +167,42 @@ class ValidateBanchengForm(FormValidationAction):
             return self._valid(slot, text, tracker)
         return self._invalid(slot, dispatcher, tracker)
 
+    # --- prefilled from the message that opened the form --------------------------------------
+
+    async def extract_case_matter(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """At activation: the matter the opening message names ("我上个月去办残疾证，跑了三趟都冇
+        办成"), when the search is sure of it, so the form does not ask it again. Later turns
+        fill the slot from the answer (domain mapping)."""
+        if not opening(tracker) or tracker.get_slot(SLOT_MATTER):
+            return {}
+        text = latest_text_without(tracker, "town")
+        try:
+            answer = await knowledge_client.match(text, k=1)
+            hits = list(answer.hits)
+            sure = knowledge_client.verdict_name(answer) == "sure" and hits
+        except Exception:  # the form simply asks
+            logger.exception("knowledge match failed for the 办不成事 opening message")
+            return {}
+        if not sure:
+            return {}
+        title = hits[0].title
+        dispatcher.utter_message(
+            text=f"好的，我帮您把没办成的【{title}】登记下来，转给县政务服务中心的“办不成事”反映窗口。"
+            "再问您几个问题，中途回“不办了”就可以停下。"
+        )
+        return {SLOT_MATTER: title}
+
+    async def extract_case_place(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """At activation: the town the opening message names (the `town` entity)."""
+        if not opening(tracker) or tracker.get_slot(SLOT_PLACE):
+            return {}
+        town = next(tracker.get_latest_entity_values("town"), None)
+        return {SLOT_PLACE: str(town)} if town else {}
+
     # --- one method per slot ------------------------------------------------------------------
 
     def validate_case_matter(
@@ -207,6 +244,15 @@ class ValidateBanchengForm(FormValidationAction):
         if phone:
             return self._valid(SLOT_CONTACT, phone, tracker)
         return self._invalid(SLOT_CONTACT, dispatcher, tracker)
+
+
+def opening(tracker: Tracker) -> bool:
+    """The form is being opened by a typed message (nothing asked yet, not a button payload)."""
+    return (
+        tracker.get_slot("requested_slot") is None
+        and latest_intent(tracker) == "report_bancheng"
+        and not latest_text(tracker).startswith("/")
+    )
 
 
 def reset_events() -> list[EventType]:

@@ -235,3 +235,25 @@ async def test_stop_without_a_human_request_does_not_hand_off(
     use_redis(monkeypatch, redis_url)
     events = await ActionFileCase().run(CollectingDispatcher(), tracker("不办了", slots={"case_stopped": True}), {})
     assert not any(e.get("event") == "followup" for e in events)
+
+
+async def test_the_opening_message_fills_the_matter_and_the_town(form: ValidateBanchengForm, use_real) -> None:
+    d = CollectingDispatcher()
+    town = [{"entity": "town", "value": "五峰铺镇", "start": 5, "end": 8}]
+    opening = tracker("我上个月在五峰铺办残疾证，跑了三趟都冇办成", intent="report_bancheng", entities=town)
+    events = await form.run(d, opening, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    # Rasa's form then asks the first empty slot: what happened (case_story).
+    assert slots == {"case_matter": "残疾人服务一件事", "case_place": "五峰铺镇", "case_invalid": None}
+    [intro] = d.messages
+    assert intro["text"].startswith("好的，我帮您把没办成的【残疾人服务一件事】登记下来")
+
+
+async def test_an_opening_message_without_a_matter_fills_nothing(form: ValidateBanchengForm, use_real) -> None:
+    d = CollectingDispatcher()
+    events = await form.run(d, tracker("有件事办不成，想反映一下", intent="report_bancheng"), DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {} and d.messages == []  # the form asks which matter
+    # Later answers are the form's: nothing is looked up for them.
+    later = tracker("跑了三趟", intent="report_bancheng", slots={"requested_slot": "case_story"})
+    assert await form.extract_case_matter(d, later, DOMAIN) == {}

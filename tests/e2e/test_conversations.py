@@ -364,3 +364,19 @@ def test_two_needs_in_one_message_are_both_reached(gateway, app_redis) -> None:
     # Both at once: one merged checklist.
     _, text = say(gateway, sender, "两件一起列清单")
     assert title(BIRTH) in text and title(subsidy) in text, text
+
+
+def test_a_bancheng_report_that_names_the_matter_and_town_is_not_asked_them_again(gateway, app_redis) -> None:
+    sender = "e2e-conv-bancheng-prefilled"
+    story = "每次都说少个证明，又不讲清楚是么子证明"
+    messages, text = say(gateway, sender, "我上个月在五峰铺办残疾证，跑了三趟都冇办成")
+    assert f"没办成的【{title(DISABILITY)}】登记下来" in text, text
+    assert "哪件事" not in text and "在哪里办的" not in text, text
+    assert "发生了么子事" in text, text  # straight to what happened
+    messages, _ = say(gateway, sender, story)
+    _, text = say(gateway, sender, payload_of(messages, lambda b: b["title"] != "可以"))  # no phone
+    found = re.search(r"BC\d{8}-\d{4}", text)
+    assert found, text
+    case = case_store.get_case(app_redis, found.group(0))
+    assert case is not None and (case.matter, case.place, case.story) == (title(DISABILITY), "五峰铺镇", story)
+    assert not case.contact_consent and case.contact is None
