@@ -179,15 +179,13 @@ class ValidateBanchengForm(FormValidationAction):
             return {}
         text = latest_text_without(tracker, "town")
         try:
-            answer = await knowledge_client.match(text, k=1)
-            hits = list(answer.hits)
-            sure = knowledge_client.verdict_name(answer) == "sure" and hits
+            hit = await knowledge_client.sure_hit(text)
         except Exception:  # the form simply asks
             logger.exception("knowledge match failed for the 办不成事 opening message")
             return {}
-        if not sure:
+        if hit is None:
             return {}
-        title = hits[0].title
+        title = hit.title
         dispatcher.utter_message(
             text=f"好的，我帮您把没办成的【{title}】登记下来，转给县政务服务中心的“办不成事”反映窗口。"
             "再问您几个问题，中途回“不办了”就可以停下。"

@@ -211,10 +211,8 @@ class ActionPersonGroup(Action):
         text = search_text(tracker)
         if text and not text.startswith("/"):
             try:
-                answer = await knowledge_client.match(text, k=1)
-                hits = list(answer.hits)
-                sure = knowledge_client.verdict_name(answer) == "sure" and hits
-                theme = await knowledge_client.get_theme(hits[0].code) if sure else None
+                hit = await knowledge_client.sure_hit(text)
+                theme = await knowledge_client.get_theme(hit.code) if hit else None
             except Exception:  # the offer below still helps
                 logger.exception("knowledge match failed for a person-group message")
                 theme = None

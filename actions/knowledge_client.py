@@ -60,3 +60,10 @@ async def get_theme(code: str) -> Theme | None:
         return service_factory().get(code)
 
     return await asyncio.to_thread(_run)
+
+
+async def sure_hit(query: str) -> HitLike | None:
+    """The best hit when the search is sure of it, else None (raises what the service raises)."""
+    answer = await match(query, k=1)
+    hits = list(answer.hits)
+    return hits[0] if verdict_name(answer) == "sure" and hits else None
