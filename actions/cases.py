@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions import knowledge_client
 from actions.casework import channel_of, find_phone, redis_client
 from actions.config import SETTINGS
-from actions.latest import latest_confidence, latest_intent, latest_text, latest_text_without
+from actions.latest import latest_confidence, latest_intent, latest_search_text, latest_text
 from bot.cases import store
 from bot.cases.models import Case, CaseKind
 
@@ -177,7 +177,7 @@ class ValidateBanchengForm(FormValidationAction):
         fill the slot from the answer (domain mapping)."""
         if not opening(tracker) or tracker.get_slot(SLOT_MATTER):
             return {}
-        text = latest_text_without(tracker, "town")
+        text = latest_search_text(tracker)
         try:
             hit = await knowledge_client.sure_hit(text)
         except Exception:  # the form simply asks

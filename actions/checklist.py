@@ -106,7 +106,7 @@ async def _codes_for_request(text: str, tracker: Tracker, use_context: bool = Tr
 def _after_the_list(state: dict[str, Any], every_question: Checklist | MergedChecklist | None, text: str) -> str:
     """The reply to 要得 / 冇得 after the list; to a bare 不对 / 讲错了, how to say a change."""
     example = st.change_example(state, every_question) if every_question is not None else None
-    if example and any(cue in text for cue in st.CORRECTION_CUES):
+    if example and st.has_correction(text):
         return f"好的，哪一条要改？请说“改成”加新的情况，比如“改成{example}”。"
     return "好的。还有么子要问的，直接跟我说。"
 

@@ -124,6 +124,16 @@ CORRECTION_CUES = ("不对", "错了", "讲错", "说错", "搞错", "弄错", "
 _CUES = re.compile("|".join(map(re.escape, CORRECTION_CUES)))
 
 
+def has_correction(text: str) -> bool:
+    """The text says an earlier answer was wrong (one of ``CORRECTION_CUES``)."""
+    return bool(_CUES.search(text))
+
+
+def answered_facts(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts the person answered (not skipped)."""
+    return {f: v for f, v in known_facts(state).items() if v is not None}
+
+
 def without_cues(text: str) -> str:
     """The text with its correction words replaced by a comma (不对，没离婚 -> ，，没离婚), so
     that the 不 of 不对 negates nothing."""
@@ -144,8 +154,8 @@ def change_answer(
 
     Only a value different from the recorded one counts, and only when exactly one question
     changes; otherwise the message is read as usual."""
-    answered = {f: v for f, v in known_facts(state).items() if v is not None}
-    corrected = any(cue in text for cue in CORRECTION_CUES)
+    answered = answered_facts(state)
+    corrected = has_correction(text)
     rest = without_cues(text)
     changes: dict[str, Any] = {}
     for question in checklist.questions:
@@ -173,7 +183,7 @@ def change_example(state: Mapping[str, Any], checklist: Checklist | MergedCheckl
     """An example of a change the person could say: another option's title of the first answered
     question (改成爸爸来办 -> "爸爸"). ``checklist`` is built without any facts. None when no
     question was answered."""
-    answered = {f: v for f, v in known_facts(state).items() if v is not None}
+    answered = answered_facts(state)
     for question in checklist.questions:
         if question.fact in answered:
             other = next((o for o in question.options if o.value != value_key(answered[question.fact])), None)

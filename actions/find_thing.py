@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import checklist_things, knowledge_client, named, render
 from actions.config import SETTINGS
-from actions.latest import latest_text, latest_text_without
+from actions.latest import latest_search_text, latest_text
 from knowledge.models import Theme
 
 logger = logging.getLogger(__name__)
@@ -188,12 +188,7 @@ class ActionFindThing(Action):
         # Where the person lives says nothing about the matter and only blurs the search
         # (我是五峰铺的，要办退休: 0.56 "none" with the town, 0.80 "sure" without).
         green = latest_entity(tracker, PERSON_GROUP) is not None
-        return await answer_from_text(dispatcher, search_text(tracker) or text, current, green_channel=green)
-
-
-def search_text(tracker: Tracker) -> str:
-    """The latest message as the search should see it: without the towns NLU found in it."""
-    return latest_text_without(tracker, "town")
+        return await answer_from_text(dispatcher, latest_search_text(tracker) or text, current, green_channel=green)
 
 
 class ActionPersonGroup(Action):
@@ -208,7 +203,7 @@ class ActionPersonGroup(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         events: list[EventType] = []
-        text = search_text(tracker)
+        text = latest_search_text(tracker)
         if text and not text.startswith("/"):
             try:
                 hit = await knowledge_client.sure_hit(text)

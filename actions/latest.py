@@ -15,15 +15,16 @@ def latest_text(tracker: Tracker) -> str:
     return str(_latest(tracker).get("text") or "").strip()
 
 
-def latest_text_without(tracker: Tracker, entity: str) -> str:
-    """The latest text with every span NLU found for ``entity`` taken out (我是五峰铺的，要办退休
-    -> 我是的，要办退休). Spans without valid offsets are left in."""
+def latest_search_text(tracker: Tracker) -> str:
+    """The latest text as the knowledge search should see it: every town NLU found taken out
+    (我是五峰铺的，要办退休 -> 我是的，要办退休). Where the person lives says nothing about the
+    matter and only blurs the search. Spans without valid offsets are left in."""
     latest = _latest(tracker)
     text = str(latest.get("text") or "")
     spans = []
     for found in latest.get("entities") or []:
         start, end = found.get("start"), found.get("end")
-        if found.get("entity") == entity and isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        if found.get("entity") == "town" and isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
             spans.append((start, end))
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + text[end:]
