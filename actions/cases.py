@@ -24,6 +24,7 @@ from actions import knowledge_client
 from actions.casework import channel_of, find_phone, redis_client
 from actions.config import SETTINGS
 from actions.latest import latest_confidence, latest_intent, latest_search_text, latest_text
+from actions.write_limits import WriteKind, WriteLimited, check_write
 from bot.cases import store
 from bot.cases.models import Case, CaseKind
 
@@ -273,15 +274,25 @@ def build_case(tracker: Tracker, case_id: str) -> Case:
     )
 
 
-def file_case(case_kind: CaseKind, make: Any) -> Case:
-    """Allocate a case number, build the case with ``make(case_id)`` and store it (sync, Redis)."""
+def file_case(case_kind: CaseKind, sender: str, make: Any) -> Case:
+    """Allocate a case number, build the case with ``make(case_id)`` and store it (sync, Redis).
+
+    Raises :class:`WriteLimited` (nothing written) when ``sender`` filed too many cases lately."""
     client = redis_client()
     try:
+        check_write(client, WriteKind.case, sender)
         case = make(store.new_case_id(client, case_kind))
         store.save_case(client, case)
         return case
     finally:
         client.close()
+
+
+def too_many_cases() -> str:
+    return (
+        "您这会儿已经登记了好几件了，工作人员会一件一件看。还有新情况，请打政务服务热线 "
+        f"{SETTINGS.hotline}，或者到{SETTINGS.centre_name}（{SETTINGS.centre_address}）当面说。"
+    )
 
 
 def filed_text(case: Case) -> str:
@@ -316,7 +327,12 @@ class ActionFileCase(Action):
             )
             return reset_events()
         try:
-            case = await asyncio.to_thread(file_case, CaseKind.bancheng, lambda cid: build_case(tracker, cid))
+            case = await asyncio.to_thread(
+                file_case, CaseKind.bancheng, tracker.sender_id, lambda cid: build_case(tracker, cid)
+            )
+        except WriteLimited:
+            dispatcher.utter_message(text=too_many_cases())
+            return reset_events()
         except Exception:  # Redis down must not break the conversation
             logger.exception("could not file the bancheng case of %s", tracker.sender_id)
             dispatcher.utter_message(

@@ -18,6 +18,7 @@ from actions.cases import SLOT_CASE_ID, file_case
 from actions.casework import channel_of
 from actions.config import SETTINGS
 from actions.latest import latest_text
+from actions.write_limits import WriteLimited
 from bot.cases.models import Case, CaseKind
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,12 @@ class ActionRecordComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            case = await asyncio.to_thread(file_case, CaseKind.complaint, lambda cid: complaint_case(tracker, cid))
+            case = await asyncio.to_thread(
+                file_case, CaseKind.complaint, tracker.sender_id, lambda cid: complaint_case(tracker, cid)
+            )
+        except WriteLimited:  # many complaints lately: still pointed to 12345, nothing more recorded
+            dispatcher.utter_message(text=complaint_text(None))
+            return []
         except Exception:
             logger.exception("could not record the complaint of %s", tracker.sender_id)
             dispatcher.utter_message(text=complaint_text(None))

@@ -26,6 +26,10 @@ class ActionSettings:
     redis_url: str = "redis://127.0.0.1:6390/0"
     # Staff hours told to a person whose conversation was handed to staff.
     staff_hours: str = "法定工作日 09:00-12:00，13:30-17:00"
+    # Fair use: one conversation writes at most this many of each kind (ratings, cases, handoff
+    # tickets) per window; more are refused kindly (actions/write_limits.py).
+    write_limit: int = 5
+    write_window_seconds: int = 3600
 
 
 def load_settings() -> ActionSettings:
@@ -42,6 +46,8 @@ def load_settings() -> ActionSettings:
         max_material_chars=int(os.environ.get("ACTIONS_MAX_MATERIAL_CHARS", defaults.max_material_chars)),
         redis_url=os.environ.get("REDIS_URL") or defaults.redis_url,
         staff_hours=os.environ.get("ACTIONS_STAFF_HOURS", defaults.staff_hours),
+        write_limit=int(os.environ.get("ACTIONS_WRITE_LIMIT", defaults.write_limit)),
+        write_window_seconds=int(os.environ.get("ACTIONS_WRITE_WINDOW_SECONDS", defaults.write_window_seconds)),
     )
 
 

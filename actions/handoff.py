@@ -24,6 +24,7 @@ from actions import knowledge_client
 from actions.config import SETTINGS
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
 from actions.latest import event_entity, latest_channel, latest_intent
+from actions.write_limits import WriteKind, WriteLimited, check_write
 from bot.handoff import store
 from bot.handoff.models import HandoffTicket, MatchedThing, TranscriptLine
 from bot.handoff.phrases import BACK_PHRASES
@@ -140,6 +141,20 @@ def next_steps(ticket: HandoffTicket) -> str:
     return "\n".join(lines)
 
 
+def create_ticket(ticket: HandoffTicket) -> None:
+    """Store the ticket, unless this conversation opened too many lately (:class:`WriteLimited`)."""
+    client = redis_client()
+    check_write(client, WriteKind.ticket, ticket.sender)
+    store.create_ticket(client, ticket)
+
+
+def too_many_tickets() -> str:
+    return (
+        f"您这会儿已经找过好几次工作人员了。请直接打政务服务热线 {SETTINGS.hotline}，"
+        f"或到{SETTINGS.centre_name}（{SETTINGS.centre_address}）找工作人员，上班时间：{SETTINGS.staff_hours}。"
+    )
+
+
 def handoff_failed() -> str:
     return (
         f"抱歉，现在没能转给工作人员。请打政务服务热线 {SETTINGS.hotline}，"
@@ -159,7 +174,10 @@ class ActionHandoff(Action):
         consent = latest_intent(tracker) == "affirm"
         try:
             ticket = await build_ticket(tracker, consent)
-            await asyncio.to_thread(store.create_ticket, redis_client(), ticket)
+            await asyncio.to_thread(create_ticket, ticket)
+        except WriteLimited:
+            dispatcher.utter_message(text=too_many_tickets())
+            return []
         except Exception:  # Redis or the knowledge service down: never leave the person without a way on
             logger.exception("handoff ticket for %s could not be written", tracker.sender_id)
             dispatcher.utter_message(text=handoff_failed())

@@ -17,10 +17,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.cases import HANDOFF_CONSENT, file_case, is_stop, meaningful, wants_human
+from actions.cases import HANDOFF_CONSENT, file_case, is_stop, meaningful, too_many_cases, wants_human
 from actions.casework import channel_of, redis_client
 from actions.config import SETTINGS
 from actions.latest import latest_text
+from actions.write_limits import WriteKind, WriteLimited, check_write
 from bot.cases import store
 from bot.cases.models import LOW_RATING_MAX, RATING_LABELS, Case, CaseKind, Rating
 
@@ -51,18 +52,20 @@ _PATTERNS: list[tuple[int, re.Pattern[str]]] = [
     (5, re.compile(rf"(?:{_DEGREE}|百分之百)满意|太好了|非常好|五颗星|五星|满分")),
     (4, re.compile(r"满意|好评|不错|挺好|蛮好|可以的|四颗星|四星")),
 ]
-_DIGIT = re.compile(r"(?<!\d)([1-5])\s*(?:分|星|颗星)?(?!\d)")
+_DIGIT = re.compile(r"(?<![\d\-－.])([1-5])\s*(?:分|星|颗星)?(?![\d.])")
 
 
 def parse_level(entity: Any, text: str) -> int | None:
-    """Rating level 1..5 from the ``rating`` entity (buttons) or typed words; None when unclear."""
-    if entity is not None:
-        try:
-            level = int(str(entity).strip())
-        except ValueError:
-            level = 0
-        if 1 <= level <= 5:
-            return level
+    """Rating level 1..5 from the ``rating`` entity (buttons) or typed words; None when unclear.
+
+    Only a whole number 1..5 counts: a payload (``/rate{"rating":"-1"}``, or its text once the
+    gateway has made a typed one plain text) gives None, and ``-1`` / ``0`` / ``6`` are never read
+    as a level."""
+    value = str(entity).strip() if entity is not None else ""
+    if value in {"1", "2", "3", "4", "5"}:
+        return int(value)
+    if text.lstrip().startswith(("/", "／")):
+        return None
     for level, pattern in _PATTERNS:
         if pattern.search(text):
             return level
@@ -70,9 +73,12 @@ def parse_level(entity: Any, text: str) -> int | None:
     return int(digit.group(1)) if digit else None
 
 
-def save_rating(rating_maker: Any) -> Rating:
+def save_rating(sender: str, rating_maker: Any) -> Rating:
+    """Store a rating built by ``rating_maker(rating_id)``; :class:`WriteLimited` when ``sender`` rated
+    too often lately (nothing stored)."""
     client = redis_client()
     try:
+        check_write(client, WriteKind.rating, sender)
         rating = rating_maker(store.new_rating_id(client))
         store.save_rating(client, rating)
         return rating
@@ -104,7 +110,10 @@ class ActionSaveRating(Action):
 
         low = level <= LOW_RATING_MAX
         try:
-            rating = await asyncio.to_thread(save_rating, make)
+            rating = await asyncio.to_thread(save_rating, tracker.sender_id, make)
+        except WriteLimited:
+            dispatcher.utter_message(text="您这会儿已经评过好几次了，前面的评价都记着呢，谢谢您！")
+            return [SlotSet(SLOT_BAND, BAND_OK)]
         except Exception:
             logger.exception("could not save the rating of %s", tracker.sender_id)
             dispatcher.utter_message(text=f"谢谢您的评价！有意见也可以打 {SETTINGS.hotline} 反映。")
@@ -136,7 +145,7 @@ def file_bad_rating_case(tracker: Tracker, reason: str) -> Case:
             rating=rating.level if rating else None,
         )
 
-    case = file_case(CaseKind.bad_rating, make)
+    case = file_case(CaseKind.bad_rating, tracker.sender_id, make)
     if rating_id:
         client = redis_client()
         try:
@@ -166,6 +175,9 @@ class ActionFileBadRatingCase(Action):
             return reset
         try:
             case = await asyncio.to_thread(file_bad_rating_case, tracker, reason)
+        except WriteLimited:
+            dispatcher.utter_message(text=too_many_cases())
+            return reset
         except Exception:
             logger.exception("could not file the bad-rating case of %s", tracker.sender_id)
             dispatcher.utter_message(

@@ -36,6 +36,15 @@ from bot.cases.models import CaseKind
         (None, "挺好，满意", 4),
         ("9", "打分", None),
         (None, "打分", None),
+        # forged payloads and out-of-range values are never a level
+        ("-1", '/rate{"rating":"-1"}', None),
+        ("0", '/rate{"rating":"0"}', None),
+        ("6", '/rate{"rating":"6"}', None),
+        ("1.5", '/rate{"rating":"1.5"}', None),
+        (None, '／rate{"rating":"-1"}', None),
+        (None, "给-1分", None),
+        (None, "打1.5分", None),
+        ("五", "五星好评", 5),
     ],
 )
 def test_parse_level(entity: str | None, text: str, level: int | None) -> None:
