@@ -2,7 +2,8 @@
 # Set up whatever is missing, and nothing that is already there:
 #   - .venv/rasa (Python 3.10, Rasa 3.6.21) and .venv/app (Python 3.11, everything else),
 #     reinstalled only when their lock file changed;
-#   - redis-server (Debian package), and chromium with --with-browser (browser tests);
+#   - redis-server (Debian package), and with --with-browser chromium (browser tests) and
+#     systemd (systemd-analyze verify of deploy/systemd);
 #   - a trained Rasa model, retrained only when config, domain, training data or lexicon changed;
 #   - the knowledge search index, rebuilt only when the catalogue changed.
 # Every failure ends with one sentence saying what to do.
@@ -97,6 +98,8 @@ apt_install() {  # $1 = command to look for, $2 = package
 apt_install redis-server redis-server
 if [[ "$WITH_BROWSER" == 1 ]]; then
   apt_install chromium chromium
+  # `systemd-analyze verify` checks the production units in deploy/systemd (tests/deploy).
+  apt_install systemd-analyze systemd
 fi
 
 # --- Rasa model -----------------------------------------------------------------------------

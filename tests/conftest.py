@@ -73,6 +73,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     if not model.exists():
         pytest.fail("No trained model at models/current.tar.gz: run 'make setup' first.")
     config = stack_module.StackConfig.on_free_ports(tmp_path_factory.mktemp("stack"))
+    # No warm standby Rasa here (~1 GB and a core while it loads): only the fault test, on its own
+    # stack, measures recovery from a Rasa crash.
+    config.rasa_standby = False
     s = stack_module.Stack(config)
     try:
         s.start()
