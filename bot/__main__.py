@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 
-import uvicorn
-
 from bot.app import create_app
 from bot.config import Settings, SettingsError
+from bot.server import serve
 
 
 def main() -> int:
@@ -22,12 +21,7 @@ def main() -> int:
     # httpx logs request URLs at INFO; the Rasa status URL carries the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-    )
+    serve(create_app(settings), settings)  # uvicorn with read time-outs and a connection limit
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,13 +20,17 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from bot import health, messages, things
+from bot.buttons import ButtonMemory
 from bot.config import Settings
+from bot.conversation import InvalidSender, check_sender, conversation_id
+from bot.fairuse import Busy, FairUse
 from bot.handoff import router as handoff
 from bot.health import HealthChecker
 from bot.rasa_client import RasaClient, RasaUnavailable, resolve_core_fallback
@@ -36,7 +39,7 @@ from bot.things import KnowledgeProvider, Loader
 
 log = logging.getLogger(__name__)
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+REDIS_CONNECTIONS = 100  # the gateway's connections to Redis (shared by every request)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Gateway:
     rasa: RasaClient
     health: HealthChecker
     knowledge: KnowledgeProvider
+    buttons: ButtonMemory
+    fair: FairUse
 
 
 # --- the channel-independent core -------------------------------------------------------------------
@@ -58,8 +63,19 @@ def apology(sender: str, text: str, error: str) -> list[dict[str, Any]]:
     return [{"recipient_id": sender, "text": text, "custom": {"error": error}}]
 
 
-async def reply_to(gateway: Gateway, sender: str, message: str) -> list[dict[str, Any]]:
+async def reply_to(
+    gateway: Gateway, sender: str, message: str, *, client: str | None = None
+) -> list[dict[str, Any]]:
     """Rasa's reply to one user message, or a one-message apology when the stack cannot answer.
+
+    ``sender`` is the channel's sender id, already validated (``bot.conversation.check_sender``);
+    Rasa, Redis and the action server see its conversation id (``bot.conversation``), the replies
+    carry ``sender`` as ``recipient_id``. ``client`` is the client's address, when the channel has one.
+
+    Fair use first (``bot.fairuse``; raises :class:`bot.fairuse.Busy`): the rate limits, then one
+    message in flight per conversation. A message starting with ``/`` goes to Rasa as an intent only
+    when it is a button payload offered to this conversation (``bot.buttons``); the payloads in the
+    reply are remembered.
 
     - Rasa refused / timed out / 5xx / bad reply -> apology, ``custom.error = "rasa_unavailable"``.
     - Rasa replied with nothing: Rasa's REST channel swallows any error while handling a message
@@ -71,21 +87,43 @@ async def reply_to(gateway: Gateway, sender: str, message: str) -> list[dict[str
       check, since a custom action that failed leaves Rasa without a next step. Action server down
       -> the apology instead of "please rephrase"; else the fallback's text.
 
+    - Rasa timed out and the action server's health check fails (a hung action server) -> apology
+      with ``custom.error = "action_server_unavailable"``.
+
     While the sender waits for staff (human handoff) ``bot.handoff.router`` answers first.
     """
+    conversation = conversation_id(sender)
+    await gateway.fair.admit(conversation, client)
+    async with gateway.fair.turn(conversation):
+        replies = await _converse(gateway, conversation, message)
+        await gateway.buttons.remember(conversation, replies)
+    return [{**reply, "recipient_id": sender} for reply in replies]
+
+
+async def _converse(gateway: Gateway, conversation: str, message: str) -> list[dict[str, Any]]:
     routed = await handoff.route(
-        gateway.redis, gateway.rasa, sender, message, gateway.settings.handoff_wait_seconds
+        gateway.redis, gateway.rasa, conversation, message, gateway.settings.handoff_wait_seconds
     )
     if routed is not None and not routed.forward:
         return routed.replies
     before = routed.replies if routed is not None else []
-    return before + await _rasa_reply(gateway, sender, message)
+    text = await gateway.buttons.screen(conversation, message)
+    return before + await _rasa_reply(gateway, conversation, text)
 
 
 async def _rasa_reply(gateway: Gateway, sender: str, message: str) -> list[dict[str, Any]]:
     try:
-        replies = await gateway.rasa.send(sender, message)
+        async with gateway.fair.rasa_slot(gateway.settings.chat_timeout_seconds):
+            replies = await gateway.rasa.send(sender, message)
+    except TimeoutError:
+        log.warning("rasa busy: no free place in flight for %gs", gateway.settings.chat_timeout_seconds)
+        return apology(sender, messages.RASA_UNAVAILABLE, "rasa_busy")
     except RasaUnavailable as exc:
+        if exc.timed_out:
+            action_server = await gateway.health.action_server()
+            if not action_server.ok:
+                log.warning("rasa %s and action server down: %s", exc.reason, action_server.detail)
+                return apology(sender, messages.ACTION_SERVER_UNAVAILABLE, "action_server_unavailable")
         log.warning("rasa unavailable: %s", exc.reason)
         return apology(sender, messages.RASA_UNAVAILABLE, "rasa_unavailable")
     replies, fell_back = resolve_core_fallback(replies)
@@ -118,16 +156,25 @@ async def read_json_body(request: Request, max_bytes: int, too_large_message: st
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise ApiError(415, "unsupported_media_type", messages.UNSUPPORTED_MEDIA_TYPE)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise ApiError(413, "body_too_large", too_large_message)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_bytes:
+                raise ApiError(413, "body_too_large", too_large_message)
+    except ClientDisconnect:
+        raise _client_gone(request) from None
     if not body.strip():
         raise ApiError(400, "invalid_json", messages.EMPTY_BODY)
     try:
         return json.loads(bytes(body))
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ApiError(400, "invalid_json", messages.INVALID_JSON) from None
+
+
+def _client_gone(request: Request) -> ApiError:
+    """A client that went away mid-upload (or was cut off by the server's body timeout): one line."""
+    log.info("client disconnected before sending the whole body: %s %s", request.method, request.url.path)
+    return ApiError(400, "client_disconnected", messages.CLIENT_GONE)
 
 
 def _required_str(data: dict[str, Any], field: str) -> str:
@@ -149,10 +196,12 @@ def parse_chat_request(data: Any, settings: Settings) -> ChatRequest:
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_body", messages.NOT_AN_OBJECT)
     sender = _required_str(data, "sender")
-    if len(sender) > settings.sender_max_chars:
-        raise ApiError(422, "too_long", messages.sender_too_long(settings.sender_max_chars), "sender")
-    if _CONTROL_CHARS.search(sender):
-        raise ApiError(422, "invalid_value", messages.invalid_characters("sender"), "sender")
+    try:
+        check_sender(sender, settings.sender_max_chars)
+    except InvalidSender as exc:
+        if exc.reason == "too_long":
+            raise ApiError(422, "too_long", messages.sender_too_long(settings.sender_max_chars), "sender") from None
+        raise ApiError(422, "invalid_value", messages.invalid_characters("sender"), "sender") from None
     message = _required_str(data, "message").strip()
     if len(message) > settings.chat_max_chars:
         raise ApiError(413, "message_too_long", messages.message_too_long(settings.chat_max_chars), "message")
@@ -168,7 +217,21 @@ def _error(status: int, code: str, message: str, field: str | None = None, **kw:
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers or None)
+
+
+async def _client_disconnect(request: Request, _: Exception) -> JSONResponse:
+    error = _client_gone(request)  # nobody reads this answer; the point is one log line, no traceback
+    return JSONResponse(error.body(), status_code=error.status_code)
+
+
+def busy_error(exc: Busy) -> ApiError:
+    """429 for a message refused for fair use, with ``Retry-After``."""
+    if exc.reason == "conversation_busy":
+        code, text = "conversation_busy", messages.CONVERSATION_BUSY
+    else:
+        code, text = "too_many_messages", messages.TOO_MANY_MESSAGES
+    return ApiError(429, code, text, headers={"Retry-After": str(exc.retry_after)})
 
 
 def _validation_error_detail(err: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -240,12 +303,17 @@ def create_app(
             timeout=httpx.Timeout(settings.chat_timeout_seconds, connect=5.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        redis = Redis.from_url(
+        # A blocking pool: under a burst, requests wait (up to 5 s) for one of the connections instead
+        # of failing with MaxConnectionsError (which would skip the rate limits and the turn lock).
+        pool = BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=5.0,
             socket_connect_timeout=5.0,
             socket_timeout=5.0,
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1),
         )
+        redis = Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
         gateway = Gateway(
             settings=settings,
             http=http,
@@ -253,6 +321,8 @@ def create_app(
             rasa=RasaClient(http, settings),
             health=HealthChecker(http, redis, settings),
             knowledge=KnowledgeProvider(knowledge_loader),
+            buttons=ButtonMemory(redis, settings.button_payloads_ttl_seconds, settings.button_payloads_max),
+            fair=FairUse(redis, settings),
         )
         app.state.gateway = gateway
         app.state.health = gateway.health  # read by bot.health's router
@@ -270,8 +340,15 @@ def create_app(
         title="一件事导办助手 gateway",
         summary="REST channel to Rasa, health and the things API",
         lifespan=lifespan,
+        # No /docs or /redoc (they load scripts from a CDN); the JSON schema only when asked for.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.openapi else None,
+        # Starlette's slash redirect builds its Location from the request's Host header.
+        redirect_slashes=False,
     )
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -291,6 +368,7 @@ def create_app(
             413: {"model": ErrorResponse, "description": "message or body too long"},
             415: {"model": ErrorResponse, "description": "not application/json"},
             422: {"model": ErrorResponse, "description": "missing, wrong-typed or empty field"},
+            429: {"model": ErrorResponse, "description": "too many messages, or the previous one is in flight"},
         },
         openapi_extra={
             "requestBody": {
@@ -304,6 +382,11 @@ def create_app(
         data = await read_json_body(request, settings.max_body_bytes, too_large)
         chat_request = parse_chat_request(data, settings)
         gateway: Gateway = request.app.state.gateway
-        return JSONResponse(await reply_to(gateway, chat_request.sender, chat_request.message))
+        client = request.client.host if request.client else None
+        try:
+            replies = await reply_to(gateway, chat_request.sender, chat_request.message, client=client)
+        except Busy as exc:
+            raise busy_error(exc) from None
+        return JSONResponse(replies)
 
     return app

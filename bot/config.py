@@ -26,6 +26,32 @@ KNOWLEDGE_PRELOAD           1                                   1: load knowledg
 HANDOFF_WAIT_SECONDS        600                                 a handoff ticket no staff member picked up
                                                                 for this long: the assistant comes back
                                                                 (see docs/handoff.md)
+CHAT_RATE_PER_CONVERSATION  20/minute;200/hour                  messages one conversation may send (``limits``
+                                                                notation, ``;`` between windows); more: 429
+CHAT_RATE_PER_CLIENT        120/minute;2000/hour                messages one client address may send (from
+                                                                X-Forwarded-For of a trusted proxy); more: 429
+RATE_LIMIT_EXEMPT_CLIENTS   127.0.0.1,::1                       client addresses without the per-client limit
+                                                                (a local proxy that sends no X-Forwarded-For,
+                                                                local tools); the per-conversation limit stays;
+                                                                ``none``: nobody
+CHAT_TURN_WAIT_SECONDS      10                                  longest a message waits for the previous one of
+                                                                its conversation to be answered; then 429
+CHAT_TURN_QUEUE             1                                   messages of one conversation that may wait
+                                                                behind the one in flight; more: 429 at once
+RASA_MAX_CONCURRENCY        16                                  messages in flight to Rasa at once (all
+                                                                conversations); the rest wait their turn
+BUTTON_PAYLOADS_TTL_SECONDS 86400                               how long a button the assistant offered can be
+                                                                pressed (typed ``/...`` text otherwise)
+BUTTON_PAYLOADS_MAX         64                                  offered payloads remembered per conversation
+GATEWAY_OPENAPI             0                                   1: serve ``/openapi.json`` (never /docs, /redoc)
+GATEWAY_TRUSTED_PROXIES     127.0.0.1                           addresses whose X-Forwarded-For is believed
+                                                                (uvicorn ``forwarded_allow_ips``)
+GATEWAY_MAX_CONNECTIONS     1000                                open connections; more are answered 503 and
+                                                                closed at once
+GATEWAY_HEADER_TIMEOUT      10                                  seconds a client has to send a request's
+                                                                headers (from its first byte / connecting)
+GATEWAY_BODY_TIMEOUT        15                                  seconds a client has to send a request's body
+GATEWAY_KEEP_ALIVE          5                                   seconds an idle keep-alive connection is kept
 ==========================  ==================================  =============================================
 
 Empty values count as unset. Bad values (e.g. ``GATEWAY_PORT=abc``) fail at startup with a clear error.
@@ -37,7 +63,10 @@ import os
 from collections.abc import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from limits import parse_many
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.conversation import is_conversation_id
 
 # Environment variable -> Settings field name.
 ENV_FIELDS: dict[str, str] = {
@@ -56,6 +85,20 @@ ENV_FIELDS: dict[str, str] = {
     "HEALTH_TIMEOUT_SECONDS": "health_timeout_seconds",
     "KNOWLEDGE_PRELOAD": "knowledge_preload",
     "HANDOFF_WAIT_SECONDS": "handoff_wait_seconds",
+    "CHAT_RATE_PER_CONVERSATION": "chat_rate_per_conversation",
+    "CHAT_RATE_PER_CLIENT": "chat_rate_per_client",
+    "RATE_LIMIT_EXEMPT_CLIENTS": "rate_limit_exempt_clients",
+    "CHAT_TURN_WAIT_SECONDS": "chat_turn_wait_seconds",
+    "CHAT_TURN_QUEUE": "chat_turn_queue",
+    "RASA_MAX_CONCURRENCY": "rasa_max_concurrency",
+    "BUTTON_PAYLOADS_TTL_SECONDS": "button_payloads_ttl_seconds",
+    "BUTTON_PAYLOADS_MAX": "button_payloads_max",
+    "GATEWAY_OPENAPI": "openapi",
+    "GATEWAY_TRUSTED_PROXIES": "trusted_proxies",
+    "GATEWAY_MAX_CONNECTIONS": "max_connections",
+    "GATEWAY_HEADER_TIMEOUT": "header_timeout_seconds",
+    "GATEWAY_BODY_TIMEOUT": "body_timeout_seconds",
+    "GATEWAY_KEEP_ALIVE": "keep_alive_seconds",
 }
 
 
@@ -90,6 +133,36 @@ class Settings(BaseModel):
     health_timeout_seconds: float = Field(default=2.0, gt=0)
     knowledge_preload: bool = True
     handoff_wait_seconds: float = Field(default=600.0, ge=0)
+    chat_rate_per_conversation: str = "20/minute;200/hour"
+    chat_rate_per_client: str = "120/minute;2000/hour"
+    rate_limit_exempt_clients: str = "127.0.0.1,::1"
+    chat_turn_wait_seconds: float = Field(default=10.0, gt=0)
+    chat_turn_queue: int = Field(default=1, ge=0)
+    rasa_max_concurrency: int = Field(default=16, ge=1, le=100)
+    button_payloads_ttl_seconds: int = Field(default=86400, ge=1)
+    button_payloads_max: int = Field(default=64, ge=1)
+    openapi: bool = False
+    trusted_proxies: str = "127.0.0.1"
+    max_connections: int = Field(default=1000, ge=1)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=15.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+
+    @field_validator("chat_rate_per_conversation", "chat_rate_per_client")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate such as '20/minute;200/hour': {exc}") from None
+        return value
+
+    @property
+    def exempt_clients(self) -> frozenset[str]:
+        """``RATE_LIMIT_EXEMPT_CLIENTS`` as a set; ``none`` exempts nobody (an empty value means the default)."""
+        if self.rate_limit_exempt_clients.strip().lower() == "none":
+            return frozenset()
+        return frozenset(c.strip() for c in self.rate_limit_exempt_clients.split(",") if c.strip())
 
     @property
     def rasa_base_url(self) -> str:
@@ -99,9 +172,14 @@ class Settings(BaseModel):
     def rasa_webhook_url(self) -> str:
         return f"{self.rasa_base_url}/webhooks/rest/webhook"
 
-    def rasa_events_url(self, sender: str) -> str:
-        """HTTP API: append events to a conversation's tracker (``?token=`` added when one is set)."""
-        url = f"{self.rasa_base_url}/conversations/{quote(sender, safe='')}/tracker/events"
+    def rasa_events_url(self, conversation: str) -> str:
+        """HTTP API: append events to a conversation's tracker (``?token=`` added when one is set).
+
+        ``conversation`` is a conversation id (``bot.conversation.conversation_id``): it is used in
+        the path as it is, because Rasa does not percent-decode path segments."""
+        if not is_conversation_id(conversation):
+            raise ValueError("not a conversation id (see bot.conversation)")
+        url = f"{self.rasa_base_url}/conversations/{conversation}/tracker/events"
         return f"{url}?token={quote(self.rasa_token, safe='')}" if self.rasa_token else url
 
     @property

@@ -67,6 +67,15 @@ def out_of_range(field: str, low: int, high: int) -> str:
     return f"{_label(field)}应在{low}到{high}之间。"
 
 
+# Fair use (bot/fairuse.py) and the HTTP server's own refusals (bot/server.py).
+TOO_MANY_MESSAGES = "您发得有点快，请歇一会儿再发，我们会接着为您服务。"
+CONVERSATION_BUSY = "上一条消息还在处理，请稍等几秒，再发这一条。"
+SERVER_BUSY = f"现在找小助手的人比较多，请稍等一会儿再试，或拨打 {HELPLINE}。"
+REQUEST_TIMEOUT = "发送超时了，请检查网络后重新发送。"
+CLIENT_GONE = "连接已断开，请重新发送。"
+BAD_HTTP_REQUEST = "请求的格式不对，请检查后再试。"
+HEADERS_TOO_LARGE = "请求头太大了，请检查后再试。"
+
 INVALID_JSON = "发送的内容不是有效的 JSON，请检查后再试。"
 EMPTY_BODY = '没有收到内容，请发送 JSON，例如 {"sender": "…", "message": "…"}。'
 NOT_AN_OBJECT = '发送的内容格式不对，应该是一个 JSON 对象，例如 {"sender": "…", "message": "…"}。'

@@ -24,9 +24,10 @@ RESUME_EVENTS: list[dict[str, Any]] = [{"event": "resume"}, {"event": "action", 
 class RasaUnavailable(Exception):
     """Rasa did not give a usable answer; ``reason`` is short and safe to log."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.timed_out = timed_out
 
 
 def normalise_reply(data: Any, sender: str) -> list[dict[str, Any]]:
@@ -102,7 +103,7 @@ class RasaClient:
             async with asyncio.timeout(self._timeout):
                 response = await self._http.post(self._url, json=payload, timeout=self._httpx_timeout)
         except (TimeoutError, httpx.TimeoutException):
-            raise RasaUnavailable(f"timeout after {self._timeout:g}s") from None
+            raise RasaUnavailable(f"timeout after {self._timeout:g}s", timed_out=True) from None
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"unreachable: {type(exc).__name__}: {exc}"[:200]) from None
         if response.status_code != 200:
@@ -116,10 +117,15 @@ class RasaClient:
     async def resume(self, sender: str) -> bool:
         """Un-pause a conversation (after a human handoff). False when Rasa could not be told.
 
-        ``action_listen`` follows the resume: a paused conversation stops right after
-        ``action_handoff``, and Rasa's policies expect each user turn to follow ``action_listen``.
+        ``sender`` is the conversation id (``bot.conversation``), as on the ticket. ``action_listen``
+        follows the resume: a paused conversation stops right after ``action_handoff``, and Rasa's
+        policies expect each user turn to follow ``action_listen``.
         """
-        url = self._settings.rasa_events_url(sender)
+        try:
+            url = self._settings.rasa_events_url(sender)
+        except ValueError:
+            log.warning("rasa resume: the ticket's sender is not a conversation id; not resumed")
+            return False
         try:
             async with asyncio.timeout(self._timeout):
                 response = await self._http.post(url, json=RESUME_EVENTS, timeout=self._httpx_timeout)

@@ -22,10 +22,18 @@ class ErrorResponse(BaseModel):
 class ApiError(Exception):
     """Raised anywhere in the gateway; rendered as ``{"error": {...}}`` with ``status_code``."""
 
-    def __init__(self, status_code: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{status_code} {code}: {message}")
         self.status_code = status_code
         self.detail = ErrorDetail(code=code, message=message, field=field)
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return ErrorResponse(error=self.detail).model_dump(mode="json")

@@ -7,6 +7,10 @@ Keys (documented in docs/handoff.md; the staff console builds on them):
                                      first, then oldest first (see :func:`queue_score`)
 - ``yjs:handoff:by_sender:<sender>`` id of the sender's ticket the gateway still has to care about
                                      (waiting / picked up, or resumed while Rasa could not be told)
+
+``sender`` here and on tickets is always the *conversation id* (``bot.conversation.conversation_id``
+of the channel's sender id): the action server writes ``tracker.sender_id``, which is what the gateway
+sent to Rasa, and the gateway looks tickets up by the same id. It is safe as a key as it is.
 """
 
 from __future__ import annotations

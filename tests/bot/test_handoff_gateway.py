@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.conversation import conversation_id
 from bot.handoff import store
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.handoff.phrases import asks_for_bot
@@ -141,3 +142,26 @@ def test_unreachable_rasa_is_retried_on_the_next_message(settings, redis_client,
     assert reply["text"] == "小助手的回答"
     assert rasa.paths() == ["/conversations/u-ho/tracker/events", "/webhooks/rest/webhook"]
     assert store.ticket_for_sender(redis_client, "u-ho") is None
+
+
+@pytest.mark.parametrize("sender", ["web:42", "a/b", "a%2Fb", "张三", "x y", ".", ".."])
+def test_any_sender_id_waits_and_resumes_its_own_conversation(settings, redis_client, sender):
+    """The ticket (written by the action server) carries the conversation id Rasa knows; the gateway
+    finds it, resumes exactly that conversation in Rasa's URL, and answers the channel's sender id."""
+    conversation = conversation_id(sender)
+    ticket = open_ticket(redis_client, sender=conversation)
+    rasa = FakeRasa()
+
+    [reply] = chat(settings, rasa, "还要等好久", sender=sender)
+    assert "请稍等" in reply["text"] and reply["recipient_id"] == sender
+    assert store.get_ticket(redis_client, ticket.id).transcript[-1].text == "还要等好久"
+
+    [reply] = chat(settings, rasa, "回到机器人", sender=sender)
+    assert "小助手回来了" in reply["text"] and reply["recipient_id"] == sender
+    [resume] = rasa.requests
+    assert resume.url.raw_path.decode() == f"/conversations/{conversation}/tracker/events"
+    assert store.ticket_for_sender(redis_client, conversation) is None
+
+    [reply] = chat(settings, rasa, "我要办退休", sender=sender)
+    assert reply == {"recipient_id": sender, "text": "小助手的回答"}
+    assert json.loads(rasa.requests[-1].content)["sender"] == conversation

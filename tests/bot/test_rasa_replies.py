@@ -168,3 +168,21 @@ def test_the_core_fallback_with_the_action_server_down_is_an_apology(settings: S
     response = chat(settings, rasa_says([{"recipient_id": "u1", "text": "您好"}, FALLBACK], health_status=None))
     [message] = response.json()
     assert message["custom"] == {"error": "action_server_unavailable"} and "抱歉" in message["text"]
+
+
+@pytest.mark.parametrize(
+    ("health_status", "error"),
+    [(200, "rasa_unavailable"), (500, "action_server_unavailable"), (None, "action_server_unavailable")],
+)
+def test_a_rasa_timeout_names_the_action_server_when_it_is_down(
+    settings: Settings, health_status: int | None, error: str
+) -> None:
+    """Rasa waits for a hung action server until the chat time-out: the apology names the true cause."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/webhooks/rest/webhook":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return rasa_says([], health_status=health_status)(request)
+
+    body = chat(settings, handler).json()
+    assert len(body) == 1 and body[0]["custom"] == {"error": error}, body

@@ -65,6 +65,8 @@ def test_handoff_consent_wait_and_back(gateway, app_redis):
 def test_asking_for_staff_after_a_bad_rating_goes_to_the_handoff(gateway, app_redis):
     sender = "e2e-handoff-bad-rating"
     say(gateway, sender, "我要办残疾证")
+    messages, _ = say(gateway, sender, "谢谢你")  # the rating buttons: only offered payloads are intents
+    assert '/rate{"rating":"2"}' in {b["payload"] for m in messages for b in m.get("buttons") or []}, messages
     _, text = say(gateway, sender, '/rate{"rating":"2"}')
     assert "哪里没做好" in text, text  # asks what went wrong
 
