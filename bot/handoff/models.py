@@ -14,9 +14,26 @@ SCHEMA_VERSION = 1
 
 class TicketStatus(str, Enum):
     waiting = "waiting"  # in the queue, no staff member has it yet
-    picked_up = "picked_up"  # a staff member took it (staff tooling, later issue)
+    picked_up = "picked_up"  # a staff member took it (``staff``, ``claimed_at``)
     resumed = "resumed"  # the person went back to the assistant (asked for it, or waited too long)
-    closed = "closed"  # staff finished (staff tooling, later issue)
+    closed = "closed"  # staff finished (``outcome``, ``closed_at``)
+
+
+class CloseOutcome(str, Enum):
+    """How staff closed a ticket: stable ASCII values, Chinese labels (``OUTCOME_LABELS``)."""
+
+    done = "done"  # 办结
+    offline_window = "offline_window"  # 转线下窗口
+    booked = "booked"  # 已预约
+    cannot_do = "cannot_do"  # 无法办理 (a 办不成事 case follows)
+
+
+OUTCOME_LABELS = {
+    CloseOutcome.done: "办结",
+    CloseOutcome.offline_window: "转线下窗口",
+    CloseOutcome.booked: "已预约",
+    CloseOutcome.cannot_do: "无法办理",
+}
 
 
 OPEN_STATUSES = (TicketStatus.waiting, TicketStatus.picked_up)
@@ -32,7 +49,16 @@ class MatchedThing(_Model):
 
 
 class TranscriptLine(_Model):
-    role: Literal["user", "bot"]
+    role: Literal["user", "bot", "staff"]
+    text: str
+    ts: float  # unix seconds
+    staff: str | None = None  # the staff member's username, on role "staff" lines
+
+
+class StaffNote(_Model):
+    """A private note on a ticket: staff only, never shown to the person."""
+
+    staff: str
     text: str
     ts: float  # unix seconds
 
@@ -57,10 +83,25 @@ class HandoffTicket(_Model):
     conditions: list[str] = Field(default_factory=list)  # official conditions of current_thing
     transcript: list[TranscriptLine] = Field(default_factory=list)
     contact: str | None = None  # phone number the person gave in the conversation
+    # Staff side (optional, schema 1 stays readable; records/staff_queue.py writes them).
+    staff: str | None = None  # username of the staff member who has it (cleared on requeue, kept on close)
+    claimed_at: float | None = None
+    requeued_at: float | None = None  # last time a claim was given up (staff gone) and it was queued again
+    closed_at: float | None = None
+    outcome: CloseOutcome | None = None
+    staff_note: str | None = None  # the closing note
+    notes: list[StaffNote] = Field(default_factory=list)  # private notes, never shown to the person
+    returned_to_bot: bool | None = None  # on close: staff gave the conversation back to the assistant
+    returned_at: float | None = None  # when the gateway had Rasa resume after the close
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def resume_pending(self) -> bool:
+        """Closed by staff, but the gateway has not yet had Rasa resume the conversation."""
+        return self.status == TicketStatus.closed and self.returned_at is None
 
     def waited(self, now: float | None = None) -> float:
         return (time.time() if now is None else now) - self.created_at
