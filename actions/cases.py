@@ -25,8 +25,8 @@ from actions.casework import channel_of, find_phone, redis_client
 from actions.config import SETTINGS
 from actions.latest import latest_confidence, latest_intent, latest_search_text, latest_text
 from actions.write_limits import WriteKind, WriteLimited, check_write
-from bot.cases import store
-from bot.cases.models import Case, CaseKind
+from records import case_store as store
+from records.case_model import Case, CaseKind
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from actions.casework import channel_of
 from actions.config import SETTINGS
 from actions.latest import latest_text
 from actions.write_limits import WriteLimited
-from bot.cases.models import Case, CaseKind
+from records.case_model import Case, CaseKind
 
 logger = logging.getLogger(__name__)
 

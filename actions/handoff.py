@@ -25,10 +25,10 @@ from actions.config import SETTINGS
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
 from actions.latest import event_entity, latest_channel, latest_intent
 from actions.write_limits import WriteKind, WriteLimited, check_write
-from bot.handoff import store
-from bot.handoff.models import HandoffTicket, MatchedThing, TranscriptLine
-from bot.handoff.phrases import BACK_PHRASES
 from knowledge.checklist import build_checklist, render_checklist
+from records import ticket_store as store
+from records.handoff_phrases import BACK_PHRASES
+from records.ticket_model import HandoffTicket, MatchedThing, TranscriptLine
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from actions.casework import channel_of, redis_client
 from actions.config import SETTINGS
 from actions.latest import latest_text
 from actions.write_limits import WriteKind, WriteLimited, check_write
-from bot.cases import store
-from bot.cases.models import LOW_RATING_MAX, RATING_LABELS, Case, CaseKind, Rating
+from records import case_store as store
+from records.case_model import LOW_RATING_MAX, RATING_LABELS, Case, CaseKind, Rating
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,11 @@ Modules (each lists its Redis keys in its docstring):
 - ``appointments``  帮代办 bookings with capacity and codes
 - ``staff_users``   staff accounts (argon2id) and login limiting
 - ``errors``        NotFound / Conflict / Invalid (→ 404 / 409 / 422)
+- ``ticket_model``  the handoff ticket (pydantic, schema 1; docs/handoff.md)
+- ``ticket_store``  the first ticket functions: sync ones for the action server, async ones for the
+                    gateway's router (create, look up by conversation, transcript, resume)
+- ``handoff_phrases`` the words that bring the assistant back while a person waits
+- ``case_model``, ``case_store`` 办不成事 / complaint / bad-rating cases and 好差评 ratings (docs/cases.md)
 
 Redis keys (all in the database of ``REDIS_URL``; app keys start with ``yjs:``):
 

@@ -22,9 +22,9 @@ import redis
 import redis.asyncio
 from pydantic import BaseModel, ConfigDict
 
-from bot.handoff.models import HandoffTicket
 from records.cas import Op
 from records.client import MAX_BLOCK_MS
+from records.ticket_model import HandoffTicket
 
 EVENTS_KEY = "yjs:handoff:events"
 EVENTS_MAXLEN = 10_000

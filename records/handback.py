@@ -31,10 +31,10 @@ from typing import Literal
 
 import redis.asyncio
 
-from bot.handoff.models import OPEN_STATUSES, HandoffTicket, TicketStatus, TranscriptLine
 from records.cas import Op, run_script, script_sha
 from records.errors import Conflict
 from records.events import EventKind, event_op
+from records.ticket_model import OPEN_STATUSES, HandoffTicket, TicketStatus, TranscriptLine
 from records.tickets import CLAIMED_KEY, QUEUE_KEY, returning_key, sender_key, update
 
 RETURN_LEASE_MS = 30_000

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 import redis.asyncio
 from pydantic import BaseModel
 
-from bot.handoff.models import CloseOutcome, HandoffTicket, StaffNote, TicketStatus, TranscriptLine
 from records.cas import Op
 from records.errors import Conflict, Invalid, NotFound
 from records.events import EventKind, event_op
 from records.inbox import inbox_ops, read_inbox
+from records.ticket_model import CloseOutcome, HandoffTicket, StaffNote, TicketStatus, TranscriptLine
 from records.tickets import (
     CLAIMED_KEY,
     CLOSED_KEY,

@@ -1,6 +1,6 @@
 """Handoff tickets as shared records: loading, creating and compare-and-set updates.
 
-The ticket model and the original keys are ``bot.handoff.models`` / ``bot.handoff.store`` (to be moved
+The ticket model and the original keys are ``records.ticket_model`` / ``records.ticket_store`` (to be moved
 into ``records``; import them from here). Keys, all in the database of ``REDIS_URL``:
 
 - ``yjs:handoff:ticket:<id>``            string: the ticket, JSON (``HandoffTicket``, schema 1)
@@ -32,11 +32,11 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from bot.handoff.models import HandoffTicket
-from bot.handoff.store import PREFIX, QUEUE_KEY, queue_score, sender_key, ticket_key
 from records.cas import Op, compare_and_set, compare_and_set_sync, update_loop
 from records.errors import Conflict
 from records.events import EventKind, event_op
+from records.ticket_model import HandoffTicket
+from records.ticket_store import PREFIX, QUEUE_KEY, queue_score, sender_key, ticket_key
 
 __all__ = [
     "CLAIMED_KEY",

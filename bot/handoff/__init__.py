@@ -1,2 +1,2 @@
-"""Human handoff: the ticket model and its Redis store (shared by the action server and the gateway),
-and the gateway's routing of messages while a person waits for staff. See docs/handoff.md."""
+"""Human handoff, the gateway side: routing a message while its sender waits for staff (router.py).
+The ticket model and stores live in ``records`` (shared with the action server). See docs/handoff.md."""

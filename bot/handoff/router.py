@@ -24,9 +24,9 @@ import redis.asyncio
 from redis.exceptions import RedisError
 
 from bot import messages
-from bot.handoff import store
-from bot.handoff.models import HandoffTicket, TicketStatus, TranscriptLine
-from bot.handoff.phrases import asks_for_bot
+from records import ticket_store as store
+from records.handoff_phrases import asks_for_bot
+from records.ticket_model import HandoffTicket, TicketStatus, TranscriptLine
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 
 from actions import handoff
 from actions.handoff import ActionHandoff
-from bot.handoff import store
+from records import ticket_store as store
 
 
 def user(text: str, intent: str, ts: float, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:

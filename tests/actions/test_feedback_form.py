@@ -9,8 +9,8 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cases import FORM_SLOTS, ActionFileCase, ValidateBanchengForm, find_phone
-from bot.cases import store
-from bot.cases.models import CaseKind
+from records import case_store as store
+from records.case_model import CaseKind
 
 DOMAIN = {"forms": {"bancheng_form": {"required_slots": list(FORM_SLOTS)}}}
 

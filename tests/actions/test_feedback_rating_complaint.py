@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import ActionRecordComplaint
 from actions.rating import ActionFileBadRatingCase, ActionSaveRating, parse_level
-from bot.cases import store
-from bot.cases.models import CaseKind
+from records import case_store as store
+from records.case_model import CaseKind
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from actions.complaint import ActionRecordComplaint
 from actions.handoff import ActionHandoff
 from actions.rating import ActionSaveRating
 from actions.write_limits import WriteKind, allow_write, limit_key
-from bot.cases import store as case_store
-from bot.handoff import store as handoff_store
+from records import case_store as case_store
+from records import ticket_store as handoff_store
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.conversation import conversation_id
-from bot.handoff import store
-from bot.handoff.models import HandoffTicket, TicketStatus
-from bot.handoff.phrases import asks_for_bot
+from records import ticket_store as store
+from records.handoff_phrases import asks_for_bot
+from records.ticket_model import HandoffTicket, TicketStatus
 
 
 def open_ticket(redis_client, sender: str = "u-ho", age: float = 0.0, **kw) -> HandoffTicket:

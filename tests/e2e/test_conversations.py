@@ -18,9 +18,9 @@ import pytest
 import redis
 from e2e_helpers import DATA, official_guide, say
 
-from bot.cases import store as case_store
-from bot.cases.models import CaseKind
-from bot.handoff import store as handoff_store
+from records import case_store as case_store
+from records import ticket_store as handoff_store
+from records.case_model import CaseKind
 
 pytestmark = pytest.mark.e2e
 

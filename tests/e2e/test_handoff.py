@@ -6,10 +6,10 @@ import pytest
 import redis
 from e2e_helpers import say
 
-from bot.cases import store as case_store
-from bot.cases.models import CaseKind
-from bot.handoff import store
-from bot.handoff.models import TicketStatus
+from records import case_store as case_store
+from records import ticket_store as store
+from records.case_model import CaseKind
+from records.ticket_model import TicketStatus
 
 pytestmark = pytest.mark.e2e
 

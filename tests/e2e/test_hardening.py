@@ -20,10 +20,10 @@ import redis
 from e2e_helpers import say
 from fuzz_cases import CJK, fuzz_cases, problem
 
-from bot.cases import store as case_store
 from bot.conversation import conversation_id
-from bot.handoff import store
-from bot.handoff.models import TicketStatus
+from records import case_store as case_store
+from records import ticket_store as store
+from records.ticket_model import TicketStatus
 
 pytestmark = pytest.mark.e2e
 

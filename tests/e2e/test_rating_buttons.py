@@ -8,7 +8,7 @@ import pytest
 import redis
 from e2e_helpers import say
 
-from bot.cases import store
+from records import case_store as store
 
 pytestmark = pytest.mark.e2e
 

@@ -26,8 +26,8 @@ import httpx
 import pytest
 import redis
 
-from bot.cases import store as case_store
-from bot.handoff import store as handoff_store
+from records import case_store as case_store
+from records import ticket_store as handoff_store
 
 pytestmark = pytest.mark.e2e
 

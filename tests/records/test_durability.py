@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.handoff.models import HandoffTicket, TicketStatus
 from records import staff_queue, tickets
 from records.client import async_client
+from records.ticket_model import HandoffTicket, TicketStatus
 
 # What the managed redis-server should run with (AOF, fsync before every reply).
 DURABLE_ARGS = ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from bot.handoff import store
-from bot.handoff.models import CloseOutcome, HandoffTicket, TicketStatus
 from records import handback, staff_queue, tickets
+from records import ticket_store as store
 from records.errors import Conflict, Invalid, NotFound
 from records.events import EventKind, latest_event_id, read_events
 from records.inbox import read_inbox
+from records.ticket_model import CloseOutcome, HandoffTicket, TicketStatus
 
 T0 = 1_795_680_000.0
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.handoff import store
-from bot.handoff.models import (
+from records import staff_queue, tickets
+from records import ticket_store as store
+from records.ticket_model import (
     OUTCOME_LABELS,
     CloseOutcome,
     HandoffTicket,
@@ -13,7 +14,6 @@ from bot.handoff.models import (
     TicketStatus,
     TranscriptLine,
 )
-from records import staff_queue, tickets
 
 OLD_TICKET = {
     "schema_version": 1,

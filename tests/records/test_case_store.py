@@ -1,4 +1,4 @@
-"""bot.cases.store against a real redis-server: cases and ratings round-trip, indexes, ids."""
+"""records.case_store against a real redis-server: cases and ratings round-trip, indexes, ids."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 import redis
 
-from bot.cases import store
-from bot.cases.models import Case, CaseKind, Rating
+from records import case_store as store
+from records.case_model import Case, CaseKind, Rating
 
 
 def test_case_round_trip_and_indexes(redis_client: redis.Redis) -> None:

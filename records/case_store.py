@@ -18,7 +18,7 @@ import time
 
 import redis
 
-from bot.cases.models import CASE_ID_PREFIX, Case, CaseKind, Rating
+from records.case_model import CASE_ID_PREFIX, Case, CaseKind, Rating
 
 PREFIX = "yjs:"
 ALL_CASES_KEY = f"{PREFIX}cases"

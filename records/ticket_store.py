@@ -20,7 +20,7 @@ import time
 import redis
 import redis.asyncio
 
-from bot.handoff.models import HandoffTicket, TicketStatus, TranscriptLine
+from records.ticket_model import HandoffTicket, TicketStatus, TranscriptLine
 
 PREFIX = "yjs:handoff:"
 QUEUE_KEY = f"{PREFIX}queue"

@@ -6,8 +6,8 @@ import json
 
 import redis.asyncio
 
-from bot.handoff import store
-from bot.handoff.models import HandoffTicket, MatchedThing, TicketStatus, TranscriptLine
+from records import ticket_store as store
+from records.ticket_model import HandoffTicket, MatchedThing, TicketStatus, TranscriptLine
 
 
 def _ticket(sender: str, created_at: float, priority: bool = False) -> HandoffTicket:
