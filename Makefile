@@ -7,7 +7,7 @@ RASA := .venv/rasa/bin/rasa
 # Offline county server: Rasa must not try to send telemetry or crash reports (it does by default).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate nlu-blind bench bench-search import clean
+.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate nlu-blind bench bench-search import clean staff-user
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -57,3 +57,7 @@ import:  ## re-import the official data into knowledge/catalogue
 
 clean:  ## remove trained models, caches and runtime data (keeps the venvs)
 	rm -rf models var .rasa results
+
+staff-user:  ## create a staff console user, or set a new password: make staff-user USER=name [STAFF_NAME=张三] (password from stdin)
+	@if [ "$(origin USER)" != "command line" ]; then echo "Say whose account: make staff-user USER=name (the password is read from standard input)." >&2; exit 1; fi
+	@$(APP_PY) scripts/staff_user.py '$(USER)' $(if $(STAFF_NAME),--display-name '$(STAFF_NAME)')

@@ -10,6 +10,6 @@ from actions.detail import ActionAnswerDetail, ActionGoBack
 from actions.find_thing import ActionFindThing
 from actions.handoff import ActionHandoff
 from actions.materials import ActionListMaterials
-from actions.rating import ActionFileBadRatingCase, ActionSaveRating  # noqa: F401  (registers the rating actions)
+from actions.rating import ActionFileBadRatingCase, ActionSaveRating, ActionStaffHandedBack  # noqa: F401  (registers the rating actions)
 
 __all__ = ["ActionAnswerDetail", "ActionFindThing", "ActionGoBack", "ActionHandoff", "ActionListMaterials"]

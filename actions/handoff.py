@@ -26,7 +26,7 @@ from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
 from actions.latest import event_entity, latest_channel, latest_intent
 from actions.write_limits import WriteKind, WriteLimited, check_write
 from knowledge.checklist import build_checklist, render_checklist
-from records import ticket_store as store
+from records import tickets
 from records.handoff_phrases import BACK_PHRASES
 from records.ticket_model import HandoffTicket, MatchedThing, TranscriptLine
 
@@ -142,10 +142,11 @@ def next_steps(ticket: HandoffTicket) -> str:
 
 
 def create_ticket(ticket: HandoffTicket) -> None:
-    """Store the ticket, unless this conversation opened too many lately (:class:`WriteLimited`)."""
+    """Store the ticket and announce it (event ``created``), unless this conversation opened too many
+    lately (:class:`WriteLimited`)."""
     client = redis_client()
     check_write(client, WriteKind.ticket, ticket.sender)
-    store.create_ticket(client, ticket)
+    tickets.create_ticket_sync(client, ticket)
 
 
 def too_many_tickets() -> str:

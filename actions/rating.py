@@ -1,5 +1,9 @@
 """Service rating (好差评): ``action_save_rating`` stores it; 不满意 or worse gets a follow-up case.
 
+A rating asked for after staff handed the conversation back (``action_staff_handed_back``, run by the
+rule of the intent ``staff_handed_back`` that only the gateway triggers) is stored with
+``served_by = "staff"``: the gateway sets the slot ``served_by`` before, and the rating resets it.
+
 The rating arrives as a button payload ``/rate{"rating":"5"}`` (buttons on the goodbye / thanks
 answers) or typed words (非常满意 … 非常不满意, 打5分). ``rating_band`` (low / ok / unknown) tells the
 rules what comes next: low → ``bad_rating_form`` asks what went wrong → ``action_file_bad_rating_case``.
@@ -17,6 +21,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import knowledge_client
 from actions.cases import HANDOFF_CONSENT, file_case, is_stop, meaningful, too_many_cases, wants_human
 from actions.casework import channel_of, redis_client
 from actions.config import SETTINGS
@@ -30,6 +35,9 @@ logger = logging.getLogger(__name__)
 SLOT_BAND = "rating_band"
 SLOT_RATING_ID = "rating_id"
 SLOT_REASON = "rating_reason"
+SLOT_SERVED_BY = "served_by"
+SLOT_THING = "current_thing"
+SERVED_BY_STAFF = "staff"
 BAND_LOW = "low"
 BAND_OK = "ok"
 BAND_UNKNOWN = "unknown"
@@ -98,31 +106,67 @@ class ActionSaveRating(Action):
             dispatcher.utter_message(text="您给我们打几分？点下面一个就行：", buttons=rating_buttons())
             return [SlotSet(SLOT_BAND, BAND_UNKNOWN)]
 
+        served_by = "staff" if tracker.get_slot(SLOT_SERVED_BY) == SERVED_BY_STAFF else "assistant"
+
         def make(rating_id: str) -> Rating:
             return Rating(
                 id=rating_id,
                 level=level,
                 label=RATING_LABELS[level],
-                theme=tracker.get_slot("current_thing"),
+                theme=tracker.get_slot(SLOT_THING),
                 channel=channel_of(tracker),
                 sender=tracker.sender_id,
+                served_by=served_by,
             )
 
         low = level <= LOW_RATING_MAX
+        reset = [SlotSet(SLOT_SERVED_BY, None)] if tracker.get_slot(SLOT_SERVED_BY) is not None else []
         try:
             rating = await asyncio.to_thread(save_rating, tracker.sender_id, make)
         except WriteLimited:
             dispatcher.utter_message(text="您这会儿已经评过好几次了，前面的评价都记着呢，谢谢您！")
-            return [SlotSet(SLOT_BAND, BAND_OK)]
+            return [*reset, SlotSet(SLOT_BAND, BAND_OK)]
         except Exception:
             logger.exception("could not save the rating of %s", tracker.sender_id)
             dispatcher.utter_message(text=f"谢谢您的评价！有意见也可以打 {SETTINGS.hotline} 反映。")
-            return [SlotSet(SLOT_BAND, BAND_OK)]
+            return [*reset, SlotSet(SLOT_BAND, BAND_OK)]
         if low:
             dispatcher.utter_message(text=f"收到您的评价：{rating.label}。很抱歉没让您满意。")
-            return [SlotSet(SLOT_RATING_ID, rating.id), SlotSet(SLOT_BAND, BAND_LOW)]
+            return [*reset, SlotSet(SLOT_RATING_ID, rating.id), SlotSet(SLOT_BAND, BAND_LOW)]
         dispatcher.utter_message(text=f"收到您的评价：{rating.label}，谢谢您！祝您办事顺利。")
-        return [SlotSet(SLOT_RATING_ID, rating.id), SlotSet(SLOT_BAND, BAND_OK)]
+        return [*reset, SlotSet(SLOT_RATING_ID, rating.id), SlotSet(SLOT_BAND, BAND_OK)]
+
+
+async def handed_back_text(thing_code: str | None) -> str:
+    """What the assistant says when staff give the conversation back."""
+    theme = await knowledge_client.get_theme(thing_code) if thing_code else None
+    about = f"您的【{theme.title}】" if theme is not None else "您的事"
+    return (
+        f"谢谢您的耐心！{about}工作人员已经帮您处理过了，小助手回来了，还有么子要问的直接跟我说。\n"
+        "方便的话，给工作人员这次的服务打个分："
+    )
+
+
+class ActionStaffHandedBack(Action):
+    """Staff closed the ticket and gave the conversation back (intent ``staff_handed_back``, triggered
+    by the gateway after it set ``served_by`` and ``current_thing``): thanks, back, the rating buttons."""
+
+    def name(self) -> str:
+        return "action_staff_handed_back"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot(SLOT_SERVED_BY) != SERVED_BY_STAFF:  # not from the gateway: nothing to rate
+            dispatcher.utter_message(response="utter_ask_what_matter")
+            return []
+        try:
+            text = await handed_back_text(tracker.get_slot(SLOT_THING))
+        except Exception:  # the knowledge service down: the thanks and the buttons still go out
+            logger.exception("could not look up the matter of %s", tracker.sender_id)
+            text = await handed_back_text(None)
+        dispatcher.utter_message(text=text, buttons=rating_buttons())
+        return []
 
 
 def file_bad_rating_case(tracker: Tracker, reason: str) -> Case:

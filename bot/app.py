@@ -26,16 +26,19 @@ from redis.backoff import ExponentialBackoff
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from bot import health, messages, things
+from bot import health, inbox, messages, staff, things
 from bot.buttons import ButtonMemory
 from bot.config import Settings
 from bot.conversation import InvalidSender, check_sender, conversation_id
 from bot.fairuse import Busy, FairUse
 from bot.handoff import router as handoff
+from bot.handoff.handback import HandBack
+from bot.handoff.live import Live
 from bot.health import HealthChecker
 from bot.rasa_client import RasaClient, RasaUnavailable, resolve_core_fallback
 from bot.schemas import ApiError, BotMessage, ChatRequest, ErrorResponse
 from bot.things import KnowledgeProvider, Loader
+from records import client as records_client
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,9 @@ class Gateway:
     knowledge: KnowledgeProvider
     buttons: ButtonMemory
     fair: FairUse
+    hand_back: HandBack  # after staff close a ticket (bot.handoff.handback)
+    blocking: Redis  # blocking reads (inbox long-polls, the events follower): a pool of their own
+    inbox_waiting: asyncio.Semaphore  # INBOX_MAX_WAITING long-polls at once
 
 
 # --- the channel-independent core -------------------------------------------------------------------
@@ -102,7 +108,12 @@ async def reply_to(
 
 async def _converse(gateway: Gateway, conversation: str, message: str) -> list[dict[str, Any]]:
     routed = await handoff.route(
-        gateway.redis, gateway.rasa, conversation, message, gateway.settings.handoff_wait_seconds
+        gateway.redis,
+        gateway.rasa,
+        conversation,
+        message,
+        gateway.settings.handoff_wait_seconds,
+        hand_back=gateway.hand_back,
     )
     if routed is not None and not routed.forward:
         return routed.replies
@@ -314,25 +325,38 @@ def create_app(
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1),
         )
         redis = Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
+        blocking = records_client.async_client(settings.redis_url, max_connections=settings.inbox_max_waiting + 4)
+        rasa = RasaClient(http, settings)
+        buttons = ButtonMemory(redis, settings.button_payloads_ttl_seconds, settings.button_payloads_max)
+        hand_back = HandBack(redis, rasa, buttons, settings.redis_url)
         gateway = Gateway(
             settings=settings,
             http=http,
             redis=redis,
-            rasa=RasaClient(http, settings),
+            rasa=rasa,
             health=HealthChecker(http, redis, settings),
             knowledge=KnowledgeProvider(knowledge_loader),
-            buttons=ButtonMemory(redis, settings.button_payloads_ttl_seconds, settings.button_payloads_max),
+            buttons=buttons,
             fair=FairUse(redis, settings),
+            hand_back=hand_back,
+            blocking=blocking,
+            inbox_waiting=asyncio.Semaphore(settings.inbox_max_waiting),
         )
+        live = Live(redis, blocking, hand_back, settings)
         app.state.gateway = gateway
         app.state.health = gateway.health  # read by bot.health's router
         app.state.knowledge = gateway.knowledge  # read by bot.things' router
         if settings.knowledge_preload:
             gateway.knowledge.start()
+        if settings.handoff_live:
+            live.start()
         try:
             yield
         finally:
+            await live.stop()
+            await blocking.aclose()
             await gateway.knowledge.aclose()
+            hand_back.close()
             await http.aclose()
             await redis.aclose()
 
@@ -355,6 +379,8 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(things.create_router(settings))
+    app.include_router(inbox.create_router(settings))
+    app.include_router(staff.create_router(settings))  # /api/staff/… and the console at /staff
 
     too_large = messages.message_too_long(settings.chat_max_chars)
 

@@ -26,6 +26,15 @@ KNOWLEDGE_PRELOAD           1                                   1: load knowledg
 HANDOFF_WAIT_SECONDS        600                                 a handoff ticket no staff member picked up
                                                                 for this long: the assistant comes back
                                                                 (see docs/handoff.md)
+HANDOFF_LIVE                1                                   1: each gateway process follows the handoff
+                                                                events (hand-back after a close, queue places)
+                                                                and requeues abandoned claims; 0: off
+STAFF_REQUEUE_INTERVAL      15                                  seconds between two checks for claims whose
+                                                                staff member went silent (STAFF_ABANDON_SECONDS)
+INBOX_RATE_PER_CONVERSATION 60/minute;1000/hour                 inbox reads one conversation may make
+                                                                (``GET /api/chat/{sender}/inbox``); more: 429
+INBOX_MAX_WAITING           200                                 inbox long-polls one process holds at once;
+                                                                more are answered at once (as ``wait=0``)
 CHAT_RATE_PER_CONVERSATION  20/minute;200/hour                  messages one conversation may send (``limits``
                                                                 notation, ``;`` between windows); more: 429
 CHAT_RATE_PER_CLIENT        120/minute;2000/hour                messages one client address may send (from
@@ -52,6 +61,13 @@ GATEWAY_HEADER_TIMEOUT      10                                  seconds a client
                                                                 headers (from its first byte / connecting)
 GATEWAY_BODY_TIMEOUT        15                                  seconds a client has to send a request's body
 GATEWAY_KEEP_ALIVE          5                                   seconds an idle keep-alive connection is kept
+STAFF_SESSION_HOURS         12                                  a staff console login lasts this long (hours;
+                                                                the session cookie's Max-Age)
+STAFF_COOKIE_SECURE         0                                   1: the console is served over HTTPS, the session
+                                                                cookie gets ``Secure``
+STAFF_ABANDON_SECONDS       90                                  a claimed ticket whose staff member sent no
+                                                                heartbeat for this long goes back to the queue
+STAFF_CANNED_FILE           bot/staff/canned_replies.yml        the console's canned replies (YAML)
 ==========================  ==================================  =============================================
 
 Empty values count as unset. Bad values (e.g. ``GATEWAY_PORT=abc``) fail at startup with a clear error.
@@ -85,6 +101,10 @@ ENV_FIELDS: dict[str, str] = {
     "HEALTH_TIMEOUT_SECONDS": "health_timeout_seconds",
     "KNOWLEDGE_PRELOAD": "knowledge_preload",
     "HANDOFF_WAIT_SECONDS": "handoff_wait_seconds",
+    "HANDOFF_LIVE": "handoff_live",
+    "STAFF_REQUEUE_INTERVAL": "staff_requeue_interval_seconds",
+    "INBOX_RATE_PER_CONVERSATION": "inbox_rate_per_conversation",
+    "INBOX_MAX_WAITING": "inbox_max_waiting",
     "CHAT_RATE_PER_CONVERSATION": "chat_rate_per_conversation",
     "CHAT_RATE_PER_CLIENT": "chat_rate_per_client",
     "RATE_LIMIT_EXEMPT_CLIENTS": "rate_limit_exempt_clients",
@@ -99,6 +119,10 @@ ENV_FIELDS: dict[str, str] = {
     "GATEWAY_HEADER_TIMEOUT": "header_timeout_seconds",
     "GATEWAY_BODY_TIMEOUT": "body_timeout_seconds",
     "GATEWAY_KEEP_ALIVE": "keep_alive_seconds",
+    "STAFF_SESSION_HOURS": "staff_session_hours",
+    "STAFF_COOKIE_SECURE": "staff_cookie_secure",
+    "STAFF_ABANDON_SECONDS": "staff_abandon_seconds",
+    "STAFF_CANNED_FILE": "staff_canned_file",
 }
 
 
@@ -133,6 +157,10 @@ class Settings(BaseModel):
     health_timeout_seconds: float = Field(default=2.0, gt=0)
     knowledge_preload: bool = True
     handoff_wait_seconds: float = Field(default=600.0, ge=0)
+    handoff_live: bool = True
+    staff_requeue_interval_seconds: float = Field(default=15.0, gt=0)
+    inbox_rate_per_conversation: str = "60/minute;1000/hour"
+    inbox_max_waiting: int = Field(default=200, ge=0)
     chat_rate_per_conversation: str = "20/minute;200/hour"
     chat_rate_per_client: str = "120/minute;2000/hour"
     rate_limit_exempt_clients: str = "127.0.0.1,::1"
@@ -147,8 +175,12 @@ class Settings(BaseModel):
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     body_timeout_seconds: float = Field(default=15.0, gt=0)
     keep_alive_seconds: int = Field(default=5, ge=1)
+    staff_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    staff_cookie_secure: bool = False
+    staff_abandon_seconds: float = Field(default=90.0, ge=15)
+    staff_canned_file: str | None = None  # None: bot/staff/canned_replies.yml
 
-    @field_validator("chat_rate_per_conversation", "chat_rate_per_client")
+    @field_validator("chat_rate_per_conversation", "chat_rate_per_client", "inbox_rate_per_conversation")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
@@ -172,15 +204,19 @@ class Settings(BaseModel):
     def rasa_webhook_url(self) -> str:
         return f"{self.rasa_base_url}/webhooks/rest/webhook"
 
-    def rasa_events_url(self, conversation: str) -> str:
-        """HTTP API: append events to a conversation's tracker (``?token=`` added when one is set).
+    def rasa_conversation_url(self, conversation: str, endpoint: str) -> str:
+        """HTTP API: ``/conversations/{conversation}/{endpoint}`` (``?token=`` added when one is set).
 
         ``conversation`` is a conversation id (``bot.conversation.conversation_id``): it is used in
         the path as it is, because Rasa does not percent-decode path segments."""
         if not is_conversation_id(conversation):
             raise ValueError("not a conversation id (see bot.conversation)")
-        url = f"{self.rasa_base_url}/conversations/{conversation}/tracker/events"
+        url = f"{self.rasa_base_url}/conversations/{conversation}/{endpoint}"
         return f"{url}?token={quote(self.rasa_token, safe='')}" if self.rasa_token else url
+
+    def rasa_events_url(self, conversation: str) -> str:
+        """HTTP API: append events to a conversation's tracker."""
+        return self.rasa_conversation_url(conversation, "tracker/events")
 
     @property
     def action_server_health(self) -> str:

@@ -7,6 +7,8 @@
   ``CHAT_TURN_QUEUE`` of them, at most ``CHAT_TURN_WAIT_SECONDS``); beyond that they are refused. In one
   process an ``asyncio.Lock`` orders them; a Redis lock (``yjs:turn:<conversation>``, leased for the
   chat timeout) keeps two gateway processes from sending the same conversation's messages at once.
+- **Inbox reads** (``GET /api/chat/{sender}/inbox``) have their own windows:
+  ``INBOX_RATE_PER_CONVERSATION`` and ``CHAT_RATE_PER_CLIENT``, so polling does not use up messages.
 - **A bounded pool of calls to Rasa**: at most ``RASA_MAX_CONCURRENCY`` messages in flight to Rasa;
   as each conversation has at most one, one sender cannot fill it.
 
@@ -69,6 +71,7 @@ class FairUse:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_conversation: list[RateLimitItem] = parse_many(settings.chat_rate_per_conversation)
         self._per_client: list[RateLimitItem] = parse_many(settings.chat_rate_per_client)
+        self._inbox_per_conversation: list[RateLimitItem] = parse_many(settings.inbox_rate_per_conversation)
         self._exempt = settings.exempt_clients
         self._turn_wait = settings.chat_turn_wait_seconds
         self._turn_queue = settings.chat_turn_queue
@@ -86,6 +89,18 @@ class FairUse:
         checks = [("rate_conversation", "chat-conversation", conversation, self._per_conversation)]
         if client and client not in self._exempt:
             checks.append(("rate_client", "chat-client", client, self._per_client))
+        await self._hit(checks)
+
+    async def admit_inbox(self, conversation: str, client: str | None) -> None:
+        """Count one inbox read (``GET /api/chat/{sender}/inbox``): ``INBOX_RATE_PER_CONVERSATION``
+        per conversation and ``CHAT_RATE_PER_CLIENT`` per client, each in its own window (reads do
+        not use up messages). Raises :class:`Busy`."""
+        checks = [("rate_conversation", "inbox-conversation", conversation, self._inbox_per_conversation)]
+        if client and client not in self._exempt:
+            checks.append(("rate_client", "inbox-client", client, self._per_client))
+        await self._hit(checks)
+
+    async def _hit(self, checks: list[tuple[str, str, str, list[RateLimitItem]]]) -> None:
         now = time.time()
         for reason, namespace, identity, _ in checks:
             until = self._refused_until.get((namespace, identity), 0.0)

@@ -92,7 +92,6 @@ def thing_not_found(code: str) -> str:
     return f"没有找到编号为“{code}”的事项，请检查编号是否正确。"
 
 # Human handoff (bot/handoff/router.py; docs/handoff.md).
-HANDOFF_WAITING = "已转给工作人员，请稍等，工作人员会在这里回复您。您刚才说的话也转给他们了。想回到机器人，说“回到机器人”。"
 HANDOFF_PICKED_UP = "工作人员正在处理您的事，请稍等，他们会在这里回复您。想回到机器人，说“回到机器人”。"
 HANDOFF_BOT_BACK = "好的，小助手回来了，您接着问我就行。"
 HANDOFF_TIMEOUT = (
@@ -100,3 +99,50 @@ HANDOFF_TIMEOUT = (
     "以后也可以预约工作人员。"
 )
 HANDOFF_RESUME_PENDING = "（系统暂时有点忙，如果我没回答，请稍后再发一次。）"
+HANDOFF_BACK_TO_BOT = "想回到机器人，说“回到机器人”。"
+
+
+def queue_place(ahead: int, wait_seconds: int) -> str:
+    """The person's place in the staff queue and the estimated wait (router replies, inbox)."""
+    minutes = max(1, -(-wait_seconds // 60))
+    if ahead <= 0:
+        return f"下一位就是您，大约等 {minutes} 分钟。"
+    return f"您前面还有 {ahead} 位，大约等 {minutes} 分钟。"
+
+
+def handoff_waiting(place: str | None) -> str:
+    """While a ticket waits: the reply to each message (with the place in the queue when known)."""
+    text = "已转给工作人员，请稍等，工作人员会在这里回复您。您刚才说的话也转给他们了。"
+    return text + (place or "") + HANDOFF_BACK_TO_BOT
+
+
+def handback_case_filed(case_id: str) -> str:
+    """A ticket closed as 无法办理: the 办不成事 case filed for the person."""
+    return (
+        f"工作人员确认这件事现在办不成，已经帮您登记到“办不成事”反映窗口（编号 {case_id}），"
+        f"会有工作人员跟进。需要时可以打 {HELPLINE}，报这个编号。"
+    )
+
+
+INBOX_BAD_AFTER = "after 的格式不对，应该是上次收到的最后一条消息的 id（例如 1700000000000-0）。"
+INBOX_BAD_WAIT = "wait 应该是 0 到 25 之间的整数（秒）。"
+
+# Staff console and staff API (bot/staff/).
+STAFF_NOT_LOGGED_IN = "请先登录，或登录已过期，请重新登录。"
+STAFF_BAD_LOGIN = "用户名或密码不对，请重新输入。"
+STAFF_CSRF = "页面已过期或请求不完整，请刷新页面后再试。"
+STAFF_CROSS_SITE = "不接受来自其他网站的请求。"
+STAFF_BAD_DATE = "日期格式不对，应该像 2026-12-07 这样。"
+STAFF_BAD_TICKET_STATUS = "状态只能是 waiting、claimed 或 closed。"
+STAFF_BAD_OUTCOME = "请选择办理结果：办结、转线下窗口、已预约或无法办理。"
+STAFF_BAD_MARK = "只能标记为已到（attended）或未到（no_show）。"
+STAFF_NOT_A_BOOL = "“交回小助手”只能是是或否（true / false）。"
+
+
+def staff_login_locked(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return f"登录失败次数太多，请{minutes}分钟后再试。"
+
+
+def staff_text_too_long(limit: int) -> str:
+    return f"内容太长了，请不超过{limit}个字。"

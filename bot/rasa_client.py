@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -121,18 +122,47 @@ class RasaClient:
         follows the resume: a paused conversation stops right after ``action_handoff``, and Rasa's
         policies expect each user turn to follow ``action_listen``.
         """
+        return await self.append_events(sender, RESUME_EVENTS)
+
+    async def append_events(self, conversation: str, events: list[dict[str, Any]]) -> bool:
+        """``POST /conversations/{id}/tracker/events``; False when Rasa could not be told."""
+        return await self._post_api(conversation, "tracker/events", events) is not None
+
+    async def trigger_intent(self, conversation: str, intent: str) -> list[dict[str, Any]] | None:
+        """``POST /conversations/{id}/trigger_intent``: Rasa acts as if the person had sent ``intent``
+        and predicts its next actions. Their messages (``recipient_id`` = the conversation id), or
+        None when Rasa could not be told or answered something else."""
+        data = await self._post_api(
+            conversation, "trigger_intent", {"name": intent, "entities": {}}, include_events="NONE"
+        )
+        if not isinstance(data, dict):
+            return None
         try:
-            url = self._settings.rasa_events_url(sender)
+            return normalise_reply(data.get("messages", []), conversation)
+        except RasaUnavailable as exc:
+            log.warning("rasa trigger_intent: %s", exc.reason)
+            return None
+
+    async def _post_api(self, conversation: str, endpoint: str, body: Any, **params: str) -> Any:
+        """A call to Rasa's HTTP API for one conversation: the JSON answer, or None on any failure."""
+        try:
+            url = self._settings.rasa_conversation_url(conversation, endpoint)
+            if params:  # appended here: httpx's ``params=`` would replace the token's query
+                url += ("&" if "?" in url else "?") + urlencode(params)
         except ValueError:
-            log.warning("rasa resume: the ticket's sender is not a conversation id; not resumed")
-            return False
+            log.warning("rasa %s: not a conversation id; not sent", endpoint)
+            return None
         try:
             async with asyncio.timeout(self._timeout):
-                response = await self._http.post(url, json=RESUME_EVENTS, timeout=self._httpx_timeout)
+                response = await self._http.post(url, json=body, timeout=self._httpx_timeout)
         except (TimeoutError, httpx.HTTPError) as exc:
-            log.warning("rasa resume for a sender failed: %s", type(exc).__name__)
-            return False
+            log.warning("rasa %s for a conversation failed: %s", endpoint, type(exc).__name__)
+            return None
         if response.status_code != 200:
-            log.warning("rasa resume answered HTTP %s", response.status_code)
-            return False
-        return True
+            log.warning("rasa %s answered HTTP %s", endpoint, response.status_code)
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            log.warning("rasa %s answered something that is not JSON", endpoint)
+            return None

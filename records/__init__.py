@@ -4,10 +4,12 @@ Modules (each lists its Redis keys in its docstring):
 
 - ``client``        the one client factory: ``sync_client(url)``, ``async_client(url)`` (``REDIS_URL``)
 - ``cas``           compare-and-set of one JSON record plus its index updates, in one Lua script
-- ``tickets``       handoff tickets: load, create (with the ``created`` event), atomic updates
+- ``tickets``       the one handoff ticket store: keys, load, create (with the ``created`` event),
+                    look-ups, atomic updates; async, plus ``*_sync`` functions for the action server
 - ``staff_queue``   staff side: claim, heartbeat, requeue_abandoned, close, messages, notes, lists,
                     queue position and wait estimate
-- ``handback``      gateway side: citizen messages, resume, the hand-back protocol after a close
+- ``handback``      gateway side: citizen messages, resume, queue-place notices, the hand-back
+                    protocol after a close, the 办不成事 case of a close as 无法办理
 - ``events``        ``yjs:handoff:events`` stream for live delivery across gateway processes
 - ``inbox``         ``yjs:handoff:inbox:<conversation>`` streams: what staff say to a person
 - ``service_hours`` staff hours, working days, holidays, appointment slots (settings from env)
@@ -15,8 +17,6 @@ Modules (each lists its Redis keys in its docstring):
 - ``staff_users``   staff accounts (argon2id) and login limiting
 - ``errors``        NotFound / Conflict / Invalid (→ 404 / 409 / 422)
 - ``ticket_model``  the handoff ticket (pydantic, schema 1; docs/handoff.md)
-- ``ticket_store``  the first ticket functions: sync ones for the action server, async ones for the
-                    gateway's router (create, look up by conversation, transcript, resume)
 - ``handoff_phrases`` the words that bring the assistant back while a person waits
 - ``case_model``, ``case_store`` 办不成事 / complaint / bad-rating cases and 好差评 ratings (docs/cases.md)
 
@@ -32,6 +32,7 @@ Redis keys (all in the database of ``REDIS_URL``; app keys start with ``yjs:``):
 | ``yjs:handoff:staff_seen`` | sorted set, staff → last heartbeat | staff_queue |
 | ``yjs:handoff:pickups`` | list, last 50 ``"<created_at> <claimed_at>"`` | staff_queue |
 | ``yjs:handoff:returning:<id>`` | string with expiry, hand-back lease | handback |
+| ``yjs:handoff:told_place:<id>`` | string with expiry, last queue place told | handback |
 | ``yjs:handoff:events`` | stream, capped ~10,000 | events |
 | ``yjs:handoff:inbox:<conversation>`` | stream, capped ~1,000, expires after 7 days | inbox |
 | ``yjs:appt:booking:<code>`` | string (JSON booking) | appointments |

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +54,7 @@ class Case(_Model):
     text: str | None = None
     rating_id: str | None = None  # bad_rating: the rating this case follows up
     rating: int | None = None
+    ticket_id: str | None = None  # bancheng filed when staff closed a handoff ticket as 无法办理
 
 
 class Rating(_Model):
@@ -65,6 +67,9 @@ class Rating(_Model):
     channel: str = "rest"
     sender: str
     case_id: str | None = None  # the bad_rating case, once filed
+    # Who served the person: the assistant, or staff (a rating asked for when staff handed the
+    # conversation back). Older ratings have no field and load as "assistant".
+    served_by: Literal["assistant", "staff"] = "assistant"
 
 
 def rating_label(level: int) -> str:

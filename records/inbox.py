@@ -3,8 +3,9 @@
 Key:
 
 - ``yjs:handoff:inbox:<conversation>``  stream, capped near ``INBOX_MAXLEN`` entries, expires
-  ``INBOX_TTL_SECONDS`` after the last message. Entry fields: ``from`` (``staff`` or ``system``),
-  ``text``, ``ticket``, ``ts``.
+  ``INBOX_TTL_SECONDS`` after the last message. Entry fields: ``from`` (``staff``, ``system`` or
+  ``assistant``: the assistant's messages after a hand-back), ``text``, ``ticket``, ``ts``, and
+  ``buttons`` (JSON ``[{"title", "payload"}]``, assistant messages only) when there are any.
 
 The REST channel reads it for ``GET /api/chat/{sender}/inbox?after=<id>`` with ``read_inbox``; ids
 increase, so the client passes back the last id it showed. Any gateway process sees the same entries,
@@ -13,6 +14,8 @@ and live delivery can wait for new ones (``block_ms``).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import redis.asyncio
@@ -30,23 +33,60 @@ def inbox_key(conversation: str) -> str:
     return f"{INBOX_PREFIX}{conversation}"
 
 
+From = Literal["staff", "system", "assistant"]
+
+
+class InboxButton(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title: str
+    payload: str
+
+
 class InboxMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str  # stream entry id; pass the last one back as ``after_id``
-    sender: Literal["staff", "system"]  # field ``from`` in Redis
+    sender: From  # field ``from`` in Redis
     text: str
     ticket: str
     ts: float
+    buttons: list[InboxButton] = []
 
 
-def inbox_ops(conversation: str, sender: Literal["staff", "system"], text: str, ticket_id: str, ts: float) -> list[Op]:
-    """The XADD + EXPIRE to run inside a compare-and-set script (``records.cas``)."""
+def inbox_ops(
+    conversation: str,
+    sender: From,
+    text: str,
+    ticket_id: str,
+    ts: float,
+    buttons: Sequence[InboxButton] = (),
+) -> list[Op]:
+    """The XADD + EXPIRE to run inside a compare-and-set script (``records.cas``), or on their own."""
     key = inbox_key(conversation)
+    fields: list[str] = ["from", sender, "text", text, "ticket", ticket_id, "ts", repr(float(ts))]
+    if buttons:
+        fields += ["buttons", json.dumps([b.model_dump() for b in buttons], ensure_ascii=False)]
     return [
-        ("XADD", key, "MAXLEN", "~", INBOX_MAXLEN, "*", "from", sender, "text", text, "ticket", ticket_id, "ts", repr(float(ts))),
+        ("XADD", key, "MAXLEN", "~", INBOX_MAXLEN, "*", *fields),
         ("EXPIRE", key, INBOX_TTL_SECONDS),
     ]
+
+
+async def add_messages(
+    client: redis.asyncio.Redis,
+    conversation: str,
+    messages: Sequence[tuple[From, str, Sequence[InboxButton]]],
+    ticket_id: str,
+    ts: float,
+) -> list[str]:
+    """Add messages outside a ticket change (one transaction, in order); their ids."""
+    async with client.pipeline(transaction=True) as pipe:
+        for sender, text, buttons in messages:
+            for op in inbox_ops(conversation, sender, text, ticket_id, ts, buttons):
+                pipe.execute_command(*op)
+        replies = await pipe.execute()
+    return [_text(r) for r in replies[::2]]
 
 
 def _text(value: Any) -> str:
@@ -55,7 +95,15 @@ def _text(value: Any) -> str:
 
 def _message(entry_id: Any, fields: dict[Any, Any]) -> InboxMessage:
     data = {_text(k): _text(v) for k, v in fields.items()}
-    return InboxMessage(id=_text(entry_id), sender=data["from"], text=data["text"], ticket=data["ticket"], ts=float(data["ts"]))  # type: ignore[arg-type]
+    buttons = [InboxButton.model_validate(b) for b in json.loads(data["buttons"])] if data.get("buttons") else []
+    return InboxMessage(
+        id=_text(entry_id),
+        sender=data["from"],  # type: ignore[arg-type]
+        text=data["text"],
+        ticket=data["ticket"],
+        ts=float(data["ts"]),
+        buttons=buttons,
+    )
 
 
 async def read_inbox(

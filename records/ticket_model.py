@@ -93,6 +93,7 @@ class HandoffTicket(_Model):
     notes: list[StaffNote] = Field(default_factory=list)  # private notes, never shown to the person
     returned_to_bot: bool | None = None  # on close: staff gave the conversation back to the assistant
     returned_at: float | None = None  # when the gateway had Rasa resume after the close
+    case_id: str | None = None  # closed as cannot_do: the 办不成事 case the gateway filed for it
 
     @property
     def is_open(self) -> bool:

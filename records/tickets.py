@@ -1,14 +1,15 @@
-"""Handoff tickets as shared records: loading, creating and compare-and-set updates.
+"""Handoff tickets: the one store, shared by the action server and the gateway (docs/handoff.md).
 
-The ticket model and the original keys are ``records.ticket_model`` / ``records.ticket_store`` (to be moved
-into ``records``; import them from here). Keys, all in the database of ``REDIS_URL``:
+Async functions (``redis.asyncio``) for the gateway and the staff side; ``*_sync`` ones for the action
+server (it runs actions in worker threads) and scripts. ``create_ticket_sync`` publishes the
+``created`` event like ``create_ticket``. Keys, all in the database of ``REDIS_URL``:
 
 - ``yjs:handoff:ticket:<id>``            string: the ticket, JSON (``HandoffTicket``, schema 1)
 - ``yjs:handoff:queue``                  sorted set: ids of *waiting* tickets, score ``queue_score``
                                          (created_at − 1e10 for priority tickets): serve lowest first
 - ``yjs:handoff:by_sender:<conversation>`` string: the id of the ticket the gateway must care about
                                          (open, resumed while Rasa could not be told, or closed with
-                                         the resume still pending: see ``records.handback``)
+                                         the hand-back still pending: see ``records.handback``)
 - ``yjs:handoff:claimed``                sorted set: ids of *picked up* tickets, score claimed_at
 - ``yjs:handoff:closed``                 sorted set: ids of *closed* tickets, score closed_at
 - ``yjs:handoff:staff_seen``             sorted set: staff username → last sign of life (heartbeat
@@ -18,6 +19,9 @@ into ``records``; import them from here). Keys, all in the database of ``REDIS_U
 - ``yjs:handoff:returning:<id>``         string with expiry: which gateway process is handing a closed
                                          ticket back to Rasa (``records.handback``)
 - ``yjs:handoff:events``, ``yjs:handoff:inbox:<conversation>``: see ``records.events``, ``records.inbox``
+
+``sender`` on tickets and in keys is always the *conversation id* (``bot.conversation``): the action
+server writes ``tracker.sender_id``, which is what the gateway sent to Rasa.
 
 Every change goes through ``update`` (``records.cas``): the ticket JSON is compared and set together
 with its index, event and inbox updates in one Lua script, so they never disagree.
@@ -36,9 +40,9 @@ from records.cas import Op, compare_and_set, compare_and_set_sync, update_loop
 from records.errors import Conflict
 from records.events import EventKind, event_op
 from records.ticket_model import HandoffTicket
-from records.ticket_store import PREFIX, QUEUE_KEY, queue_score, sender_key, ticket_key
 
 __all__ = [
+    "PREFIX",
     "CLAIMED_KEY",
     "CLOSED_KEY",
     "PICKUPS_KEY",
@@ -49,20 +53,42 @@ __all__ = [
     "create_ticket_sync",
     "dump",
     "get_ticket",
+    "get_ticket_sync",
     "get_tickets",
     "load",
     "queue_score",
+    "queued_ids",
+    "queued_ids_sync",
     "returning_key",
     "sender_key",
+    "ticket_for_sender",
+    "ticket_for_sender_sync",
     "ticket_key",
     "update",
 ]
+
+PREFIX = "yjs:handoff:"
+QUEUE_KEY = f"{PREFIX}queue"
+# Priority tickets sort before every ordinary one (scores are unix seconds, ~1.8e9 today).
+PRIORITY_OFFSET = 1e10
 
 CLAIMED_KEY = f"{PREFIX}claimed"
 CLOSED_KEY = f"{PREFIX}closed"
 STAFF_SEEN_KEY = f"{PREFIX}staff_seen"
 PICKUPS_KEY = f"{PREFIX}pickups"
 PICKUPS_KEPT = 50
+
+
+def ticket_key(ticket_id: str) -> str:
+    return f"{PREFIX}ticket:{ticket_id}"
+
+
+def sender_key(conversation: str) -> str:
+    return f"{PREFIX}by_sender:{conversation}"
+
+
+def queue_score(ticket: HandoffTicket) -> float:
+    return ticket.created_at - (PRIORITY_OFFSET if ticket.priority else 0.0)
 
 
 def returning_key(ticket_id: str) -> str:
@@ -84,6 +110,17 @@ def dump(ticket: HandoffTicket) -> str:
 async def get_ticket(client: redis.asyncio.Redis, ticket_id: str) -> HandoffTicket | None:
     raw = _text(await client.get(ticket_key(ticket_id)))
     return load(raw) if raw else None
+
+
+async def ticket_for_sender(client: redis.asyncio.Redis, conversation: str) -> HandoffTicket | None:
+    """The ticket the gateway must care about for this conversation (see ``sender_key``), if any."""
+    ticket_id = _text(await client.get(sender_key(conversation)))
+    return await get_ticket(client, ticket_id) if ticket_id else None
+
+
+async def queued_ids(client: redis.asyncio.Redis) -> list[str]:
+    """Waiting ticket ids, the one to serve first first."""
+    return [_text(i) or "" for i in await client.zrange(QUEUE_KEY, 0, -1)]
 
 
 async def get_tickets(client: redis.asyncio.Redis, ticket_ids: Sequence[str]) -> list[HandoffTicket]:
@@ -131,3 +168,17 @@ def create_ticket_sync(client: redis.Redis, ticket: HandoffTicket, now: float | 
         if _text(client.get(ticket_key(ticket.id))) != body:
             raise Conflict(f"ticket {ticket.id} exists")
     return ticket
+
+
+def get_ticket_sync(client: redis.Redis, ticket_id: str) -> HandoffTicket | None:
+    raw = _text(client.get(ticket_key(ticket_id)))
+    return load(raw) if raw else None
+
+
+def ticket_for_sender_sync(client: redis.Redis, conversation: str) -> HandoffTicket | None:
+    ticket_id = _text(client.get(sender_key(conversation)))
+    return get_ticket_sync(client, ticket_id) if ticket_id else None
+
+
+def queued_ids_sync(client: redis.Redis) -> list[str]:
+    return [_text(i) or "" for i in client.zrange(QUEUE_KEY, 0, -1)]

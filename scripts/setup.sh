@@ -3,7 +3,7 @@
 #   - .venv/rasa (Python 3.10, Rasa 3.6.21) and .venv/app (Python 3.11, everything else),
 #     reinstalled only when their lock file changed;
 #   - redis-server (Debian package), and with --with-browser chromium (browser tests) and
-#     systemd (systemd-analyze verify of deploy/systemd);
+#     systemd (systemd-analyze verify of deploy/systemd) and a Chinese font (fonts-wqy-microhei);
 #   - a trained Rasa model, retrained only when config, domain, training data or lexicon changed;
 #   - the knowledge search index, rebuilt only when the catalogue changed.
 # Every failure ends with one sentence saying what to do.
@@ -100,6 +100,8 @@ if [[ "$WITH_BROWSER" == 1 ]]; then
   apt_install chromium chromium
   # `systemd-analyze verify` checks the production units in deploy/systemd (tests/deploy).
   apt_install systemd-analyze systemd
+  # A Chinese font, so the browser tests' screenshots show characters, not empty boxes.
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || apt_install fonts-wqy-microhei-is-a-package fonts-wqy-microhei
 fi
 
 # --- Rasa model -----------------------------------------------------------------------------

@@ -307,10 +307,12 @@ def listening_pids(port: int) -> set[int]:
 
 
 def cmdline(pid: int) -> str:
+    """The process's command line on one line (arguments and any white space in them joined by spaces)."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return ""
+    return " ".join(raw.replace("\0", " ").split())
 
 
 def start_time(pid: int) -> str:
@@ -592,6 +594,21 @@ class Service:
         return min(backoff * 2, self.config.backoff_max)
 
 
+def health_probes(c: StackConfig) -> dict[str, Probe]:
+    """How each service's health is judged: by the supervisor here and by the production watchdog
+    (scripts/health_watchdog.py), so both call the same thing hung."""
+    password = urlparse(c.redis_url).password
+    t = c.probe_timeout
+    return {
+        "redis": lambda: redis_ok(c.redis_host, c.redis_port, password, t),
+        "actions": lambda: http_ok(f"{c.action_url}/health", t),
+        "rasa": lambda: rasa_ok(c.rasa_url, c.rasa_token, t),
+        # The gateway is alive when it answers /healthz at all (503 = a dependency is down). Its
+        # own checks may each take HEALTH_TIMEOUT_SECONDS (2 s) when a dependency hangs: wait longer.
+        "gateway": lambda: http_ok(f"{c.gateway_url}/healthz", t + 3, accept=(200, 503)),
+    }
+
+
 class Stack:
     """The four services, started in dependency order, supervised, stopped in reverse."""
 
@@ -606,23 +623,18 @@ class Stack:
         c = self.config
         app_py = str(ROOT / ".venv" / "app" / "bin" / "python")
         rasa_py = str(ROOT / ".venv" / "rasa" / "bin" / "python")
-        password = urlparse(c.redis_url).password
-        t = c.probe_timeout
+        probes = health_probes(c)
         items: list[tuple[str, list[str], Probe]] = []
         if c.manage_redis:
-            items.append(("redis", ["redis-server", str(c.run_dir / "redis.conf")],
-                          lambda: redis_ok(c.redis_host, c.redis_port, password, t)))
+            items.append(("redis", ["redis-server", str(c.run_dir / "redis.conf")], probes["redis"]))
         items += [
             ("actions", [app_py, str(ROOT / "scripts" / "actions_serve.py"), "--port", str(c.action_port)],
-             lambda: http_ok(f"{c.action_url}/health", t)),
+             probes["actions"]),
             ("rasa", [rasa_py, str(ROOT / "scripts" / "rasa_serve.py"),
                       "-i", "127.0.0.1", "-p", str(c.rasa_port), "-m", str(c.model),
                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
-             lambda: rasa_ok(c.rasa_url, c.rasa_token, t)),
-            # The gateway is alive when it answers /healthz at all (503 = a dependency is down). Its
-            # own checks may each take HEALTH_TIMEOUT_SECONDS (2 s) when a dependency hangs: wait longer.
-            ("gateway", [app_py, "-m", "bot"],
-             lambda: http_ok(f"{c.gateway_url}/healthz", t + 3, accept=(200, 503))),
+             probes["rasa"]),
+            ("gateway", [app_py, "-m", "bot"], probes["gateway"]),
         ]
         return items
 

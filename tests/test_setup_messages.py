@@ -2,27 +2,56 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import stack as stack_module  # scripts/stack.py, loaded by tests/conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
+# A process that listens on the port given as its argument until it is killed.
+LISTEN = (
+    "import socket, sys, time\n"
+    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+    "print('listening', flush=True)\n"
+    "time.sleep(600)\n"
+)
 
 
 def test_port_in_use_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """A stranger's process (not run from this checkout) on a port: named, with what to do."""
+    config = stack_module.StackConfig.on_free_ports(tmp_path)
+    python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or sys.executable
+    assert str(ROOT) not in python, "needs a Python outside this checkout to play the stranger"
+    holder = subprocess.Popen(
+        [python, "-c", LISTEN, str(config.rasa_port)], cwd="/", stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "listening"
+        with pytest.raises(stack_module.StackError) as err:
+            stack_module.Stack(config).preflight()
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    message = str(err.value)
+    assert f"Port {config.rasa_port} (Rasa) is already in use by pid {holder.pid}" in message
+    assert "RASA_PORT" in message
+    assert "\n" not in message
+
+
+def test_port_held_by_the_caller_itself_is_not_killed(tmp_path: Path) -> None:
     config = stack_module.StackConfig.on_free_ports(tmp_path)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", config.rasa_port))
         busy.listen()
         with pytest.raises(stack_module.StackError) as err:
             stack_module.Stack(config).preflight()
-    message = str(err.value)
-    assert f"Port {config.rasa_port} (Rasa) is already in use" in message
-    assert "RASA_PORT" in message
-    assert "\n" not in message
+    assert f"Port {config.rasa_port} (Rasa) is held by this very process group" in str(err.value)
+    assert "RASA_PORT" in str(err.value)
 
 
 def test_missing_model_says_to_run_setup(tmp_path: Path) -> None:

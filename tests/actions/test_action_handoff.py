@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 
 from actions import handoff
 from actions.handoff import ActionHandoff
-from records import ticket_store as store
+from records import tickets as store
 
 
 def user(text: str, intent: str, ts: float, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -65,9 +65,9 @@ async def test_consent_passes_on_what_the_assistant_knows(fake_service, dispatch
     events = await ActionHandoff().run(dispatcher, conversation("affirm"), {})
 
     assert events == [{"event": "pause", "timestamp": None}]
-    [ticket_id] = store.queued_ids(redis_client)
-    ticket = store.get_ticket(redis_client, ticket_id)
-    assert store.ticket_for_sender(redis_client, "web-42") == ticket
+    [ticket_id] = store.queued_ids_sync(redis_client)
+    ticket = store.get_ticket_sync(redis_client, ticket_id)
+    assert store.ticket_for_sender_sync(redis_client, "web-42") == ticket
     assert (ticket.sender, ticket.channel, ticket.consent, ticket.status.value) == ("web-42", "kiosk", True, "waiting")
     assert ticket.why == "我搞不清，帮我找个工作人员"
     assert [(m.code, m.title) for m in ticket.matched_things] == [
@@ -93,7 +93,7 @@ async def test_consent_passes_on_what_the_assistant_knows(fake_service, dispatch
 
 async def test_consent_without_a_phone_number_has_no_contact(fake_service, dispatcher, real_redis, redis_client):
     await ActionHandoff().run(dispatcher, conversation("affirm", phone=False), {})
-    ticket = store.ticket_for_sender(redis_client, "web-42")
+    ticket = store.ticket_for_sender_sync(redis_client, "web-42")
     assert ticket.consent and ticket.contact is None and ticket.transcript
 
 
@@ -101,7 +101,7 @@ async def test_no_consent_passes_on_nothing_personal(fake_service, dispatcher, r
     events = await ActionHandoff().run(dispatcher, conversation("deny", group="孕妇"), {})
 
     assert events == [{"event": "pause", "timestamp": None}]
-    ticket = store.ticket_for_sender(redis_client, "web-42")
+    ticket = store.ticket_for_sender_sync(redis_client, "web-42")
     assert ticket.consent is False
     assert ticket.priority is True and ticket.priority_reason is None
     assert ticket.contact is None and ticket.why is None
@@ -116,7 +116,7 @@ async def test_priority_group_orders_the_queue(fake_service, dispatcher, real_re
     elderly.sender_id = "web-43"
     await ActionHandoff().run(dispatcher, elderly, {})
 
-    first = store.get_ticket(redis_client, store.queued_ids(redis_client)[0])
+    first = store.get_ticket_sync(redis_client, store.queued_ids_sync(redis_client)[0])
     assert (first.sender, first.priority, first.priority_reason) == ("web-43", True, "老年人")
 
 

@@ -8,8 +8,9 @@ from feedback_helpers import tracker, use_redis
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import rating as rating_module
 from actions.complaint import ActionRecordComplaint
-from actions.rating import ActionFileBadRatingCase, ActionSaveRating, parse_level
+from actions.rating import ActionFileBadRatingCase, ActionSaveRating, ActionStaffHandedBack, parse_level
 from records import case_store as store
 from records.case_model import CaseKind
 
@@ -64,10 +65,49 @@ async def test_good_rating_is_stored_with_theme_and_channel(
     events = await ActionSaveRating().run(d, rate("5", slots={"current_thing": "43PCN0013"}, channel="telegram"), {})
     [rating] = store.list_ratings(redis_client)
     assert (rating.level, rating.label, rating.theme, rating.channel) == (5, "非常满意", "43PCN0013", "telegram")
-    assert rating.sender == "feedback-user" and rating.created_at > 0
+    assert rating.sender == "feedback-user" and rating.created_at > 0 and rating.served_by == "assistant"
     assert SlotSet("rating_band", "ok") in events
     assert "非常满意" in d.messages[0]["text"]
     assert store.case_ids(redis_client) == []  # a good rating files no case
+
+
+async def test_rating_after_a_staff_hand_back_is_marked_staff_and_resets_the_slot(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_redis(monkeypatch, redis_url)
+    events = await ActionSaveRating().run(
+        CollectingDispatcher(), rate("4", slots={"current_thing": "43PCN0009", "served_by": "staff"}), {}
+    )
+    [rating] = store.list_ratings(redis_client)
+    assert (rating.level, rating.served_by, rating.theme) == (4, "staff", "43PCN0009")
+    assert SlotSet("served_by", None) in events and SlotSet("rating_band", "ok") in events
+
+
+def test_old_ratings_without_served_by_load_as_the_assistant() -> None:
+    from records.case_model import Rating
+
+    old = '{"schema_version": 1, "id": "PJ000001", "created_at": 1.0, "level": 5, "label": "非常满意", "sender": "u"}'
+    assert Rating.model_validate_json(old).served_by == "assistant"
+
+
+async def test_staff_hand_back_thanks_and_offers_the_five_rating_buttons(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Theme:
+        title = "新生儿出生“一件事”"
+
+    async def get_theme(code: str) -> Theme | None:
+        return Theme() if code == "43PCN0009" else None
+
+    monkeypatch.setattr(rating_module.knowledge_client, "get_theme", get_theme)
+    d = CollectingDispatcher()
+    slots = {"served_by": "staff", "current_thing": "43PCN0009"}
+    assert await ActionStaffHandedBack().run(d, tracker("/staff_handed_back", intent="staff_handed_back", slots=slots), {}) == []
+    [message] = d.messages
+    assert "小助手回来了" in message["text"] and "【新生儿出生“一件事”】" in message["text"] and "打个分" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == [f'/rate{{"rating":"{n}"}}' for n in (5, 4, 3, 2, 1)]
+
+    d = CollectingDispatcher()  # not set up by the gateway: no rating prompt
+    await ActionStaffHandedBack().run(d, tracker("staff_handed_back", intent="staff_handed_back"), {})
+    assert d.messages[0]["response"] == "utter_ask_what_matter" and not d.messages[0].get("buttons")
 
 
 async def test_bad_rating_asks_why_and_files_a_follow_up_case(

@@ -16,7 +16,7 @@ from actions.handoff import ActionHandoff
 from actions.rating import ActionSaveRating
 from actions.write_limits import WriteKind, allow_write, limit_key
 from records import case_store as case_store
-from records import ticket_store as handoff_store
+from records import tickets as handoff_store
 
 
 @pytest.fixture
@@ -74,6 +74,6 @@ async def test_handoff_tickets_over_the_limit_give_the_hotline_and_do_not_pause(
     for _ in range(3):
         d = CollectingDispatcher()
         results.append((await ActionHandoff().run(d, conversation("affirm"), {}), d.messages[0]["text"]))
-    assert len(handoff_store.queued_ids(redis_client)) == 2
+    assert len(handoff_store.queued_ids_sync(redis_client)) == 2
     events, text = results[-1]
     assert events == [] and "好几次" in text and "0739-12345" in text

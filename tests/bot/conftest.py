@@ -55,6 +55,7 @@ def settings(redis_url: str, closed_port: Callable[[], int]) -> Settings:
         chat_timeout_seconds=3,
         health_timeout_seconds=1,
         knowledge_preload=False,
+        handoff_live=False,  # the event follower is tested where asked for (test_handback_inbox.py)
     )
 
 

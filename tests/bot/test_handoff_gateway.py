@@ -17,14 +17,14 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.conversation import conversation_id
-from records import ticket_store as store
+from records import tickets as store
 from records.handoff_phrases import asks_for_bot
 from records.ticket_model import HandoffTicket, TicketStatus
 
 
 def open_ticket(redis_client, sender: str = "u-ho", age: float = 0.0, **kw) -> HandoffTicket:
     ticket = HandoffTicket(sender=sender, created_at=time.time() - age, consent=True, **kw)
-    store.create_ticket(redis_client, ticket)
+    store.create_ticket_sync(redis_client, ticket)
     return ticket
 
 
@@ -69,11 +69,14 @@ def test_waiting_message_goes_to_the_ticket_not_to_rasa(settings, redis_client):
     [reply] = chat(settings, None, "还要等好久咯")  # Rasa is on a closed port: not needed here
 
     assert "请稍等" in reply["text"] and "回到机器人" in reply["text"]
-    assert reply["custom"]["handoff"] == {"ticket_id": ticket.id, "status": "waiting"}
-    stored = store.get_ticket(redis_client, ticket.id)
+    assert "下一位就是您，大约等 5 分钟" in reply["text"]  # no pickups yet: 5 minutes a place
+    assert reply["custom"]["handoff"] == {
+        "ticket_id": ticket.id, "status": "waiting", "place": 1, "estimated_wait_seconds": 300
+    }
+    stored = store.get_ticket_sync(redis_client, ticket.id)
     assert stored.status == TicketStatus.waiting
     assert [(t.role, t.text) for t in stored.transcript] == [("user", "还要等好久咯")]
-    assert store.queued_ids(redis_client) == [ticket.id]
+    assert store.queued_ids_sync(redis_client) == [ticket.id]
 
 
 def test_no_ticket_means_rasa_answers_with_the_input_channel(settings, redis_client):
@@ -95,10 +98,10 @@ def test_bot_back_resumes_rasa_and_closes_the_wait(settings, redis_client):
     assert resume.url.path == "/conversations/u-ho/tracker/events"
     assert resume.url.params["token"] == "s3cret"
     assert json.loads(resume.content) == [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-    stored = store.get_ticket(redis_client, ticket.id)
+    stored = store.get_ticket_sync(redis_client, ticket.id)
     assert (stored.status, stored.resumed_reason) == (TicketStatus.resumed, "asked")
-    assert store.queued_ids(redis_client) == []
-    assert store.ticket_for_sender(redis_client, "u-ho") is None
+    assert store.queued_ids_sync(redis_client) == []
+    assert store.ticket_for_sender_sync(redis_client, "u-ho") is None
 
     [reply] = chat(settings, rasa, "我要办退休")  # the assistant answers again
     assert reply["text"] == "小助手的回答"
@@ -113,7 +116,7 @@ def test_timeout_resumes_and_forwards_the_message(settings, redis_client):
     assert [r["text"] for r in replies][1] == "小助手的回答"
     assert "工作人员都在忙" in replies[0]["text"] and "0739-12345" in replies[0]["text"]
     assert rasa.paths() == ["/conversations/u-ho/tracker/events", "/webhooks/rest/webhook"]
-    stored = store.get_ticket(redis_client, ticket.id)
+    stored = store.get_ticket_sync(redis_client, ticket.id)
     assert (stored.status, stored.resumed_reason) == (TicketStatus.resumed, "timeout")
 
 
@@ -121,7 +124,7 @@ def test_picked_up_ticket_does_not_time_out(settings, redis_client):
     ticket = open_ticket(redis_client, age=120, status=TicketStatus.picked_up)
     [reply] = chat(settings.model_copy(update={"handoff_wait_seconds": 60}), None, "有人吗")
     assert "工作人员正在处理" in reply["text"]
-    assert store.get_ticket(redis_client, ticket.id).transcript[-1].text == "有人吗"
+    assert store.get_ticket_sync(redis_client, ticket.id).transcript[-1].text == "有人吗"
 
 
 @pytest.mark.parametrize("message", ["回到机器人", "我要办退休"])
@@ -132,16 +135,16 @@ def test_unreachable_rasa_is_retried_on_the_next_message(settings, redis_client,
     [reply] = chat(fast, FakeRasa(resume_ok=False), message)
 
     assert "小助手" in reply["text"] and "稍后再发一次" in reply["text"]
-    stored = store.get_ticket(redis_client, ticket.id)
+    stored = store.get_ticket_sync(redis_client, ticket.id)
     assert stored.status == TicketStatus.resumed
-    assert store.queued_ids(redis_client) == []  # staff no longer see it
-    assert store.ticket_for_sender(redis_client, "u-ho") is not None  # the resume is still owed
+    assert store.queued_ids_sync(redis_client) == []  # staff no longer see it
+    assert store.ticket_for_sender_sync(redis_client, "u-ho") is not None  # the resume is still owed
 
     rasa = FakeRasa()
     [reply] = chat(fast, rasa, "我要办退休")
     assert reply["text"] == "小助手的回答"
     assert rasa.paths() == ["/conversations/u-ho/tracker/events", "/webhooks/rest/webhook"]
-    assert store.ticket_for_sender(redis_client, "u-ho") is None
+    assert store.ticket_for_sender_sync(redis_client, "u-ho") is None
 
 
 @pytest.mark.parametrize("sender", ["web:42", "a/b", "a%2Fb", "张三", "x y", ".", ".."])
@@ -154,13 +157,13 @@ def test_any_sender_id_waits_and_resumes_its_own_conversation(settings, redis_cl
 
     [reply] = chat(settings, rasa, "还要等好久", sender=sender)
     assert "请稍等" in reply["text"] and reply["recipient_id"] == sender
-    assert store.get_ticket(redis_client, ticket.id).transcript[-1].text == "还要等好久"
+    assert store.get_ticket_sync(redis_client, ticket.id).transcript[-1].text == "还要等好久"
 
     [reply] = chat(settings, rasa, "回到机器人", sender=sender)
     assert "小助手回来了" in reply["text"] and reply["recipient_id"] == sender
     [resume] = rasa.requests
     assert resume.url.raw_path.decode() == f"/conversations/{conversation}/tracker/events"
-    assert store.ticket_for_sender(redis_client, conversation) is None
+    assert store.ticket_for_sender_sync(redis_client, conversation) is None
 
     [reply] = chat(settings, rasa, "我要办退休", sender=sender)
     assert reply == {"recipient_id": sender, "text": "小助手的回答"}

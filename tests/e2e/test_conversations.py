@@ -19,7 +19,7 @@ import redis
 from e2e_helpers import DATA, official_guide, say
 
 from records import case_store as case_store
-from records import ticket_store as handoff_store
+from records import tickets as handoff_store
 from records.case_model import CaseKind
 
 pytestmark = pytest.mark.e2e
@@ -291,7 +291,7 @@ def test_asking_for_staff_in_the_middle_of_the_bancheng_form_hands_off(gateway, 
     assert not [c for c in case_store.list_cases(app_redis, CaseKind.bancheng) if c.sender == sender]
     _, text = say(gateway, sender, "同意")
     assert "工作人员会在这里直接回复您" in text, text
-    ticket = handoff_store.ticket_for_sender(app_redis, sender)
+    ticket = handoff_store.ticket_for_sender_sync(app_redis, sender)
     assert ticket is not None and ticket.consent
     assert ticket.why == "转人工"
 

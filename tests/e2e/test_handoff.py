@@ -7,7 +7,7 @@ import redis
 from e2e_helpers import say
 
 from records import case_store as case_store
-from records import ticket_store as store
+from records import tickets as store
 from records.case_model import CaseKind
 from records.ticket_model import TicketStatus
 
@@ -36,10 +36,10 @@ def test_handoff_consent_wait_and_back(gateway, app_redis):
     assert "工作人员会在这里直接回复您" in text, text
     assert "回到机器人" in text and "09:00-12:00" in text
 
-    ticket = store.ticket_for_sender(app_redis, SENDER)
+    ticket = store.ticket_for_sender_sync(app_redis, SENDER)
     assert ticket is not None, "no open handoff ticket in Redis"
     assert ticket.status == TicketStatus.waiting and ticket.consent and ticket.channel == "rest"
-    assert ticket.id in store.queued_ids(app_redis)
+    assert ticket.id in store.queued_ids_sync(app_redis)
     assert ticket.current_thing and ticket.current_thing.code == "43PCN0013"
     assert "43PCN0013" in [m.code for m in ticket.matched_things]
     assert ticket.why == "我搞不清，帮我找个工作人员"
@@ -49,13 +49,13 @@ def test_handoff_consent_wait_and_back(gateway, app_redis):
 
     _, text = say(gateway, SENDER, "还要等好久咯")
     assert "请稍等" in text, text
-    ticket = store.get_ticket(app_redis, ticket.id)
+    ticket = store.get_ticket_sync(app_redis, ticket.id)
     assert ticket.transcript[-1].text == "还要等好久咯"
 
     _, text = say(gateway, SENDER, "回到机器人")
     assert "小助手回来了" in text, text
-    assert store.get_ticket(app_redis, ticket.id).status == TicketStatus.resumed
-    assert store.ticket_for_sender(app_redis, SENDER) is None
+    assert store.get_ticket_sync(app_redis, ticket.id).status == TicketStatus.resumed
+    assert store.ticket_for_sender_sync(app_redis, SENDER) is None
 
     _, text = say(gateway, SENDER, "那要带么子材料咯")
     assert "请稍等" not in text

@@ -22,7 +22,7 @@ from fuzz_cases import CJK, fuzz_cases, problem
 
 from bot.conversation import conversation_id
 from records import case_store as case_store
-from records import ticket_store as store
+from records import tickets as store
 from records.ticket_model import TicketStatus
 
 pytestmark = pytest.mark.e2e
@@ -53,15 +53,15 @@ def test_handoff_pause_and_resume_work_for_any_sender_id(gateway, app_redis, sen
     _, text = say(gateway, sender, "/affirm")  # the offered button
     assert "工作人员会在这里直接回复您" in text, text
 
-    ticket = store.ticket_for_sender(app_redis, conversation)
+    ticket = store.ticket_for_sender_sync(app_redis, conversation)
     assert ticket is not None and ticket.sender == conversation and ticket.status == TicketStatus.waiting
 
     _, text = say(gateway, sender, "还要等好久咯")
     assert "请稍等" in text, text
     _, text = say(gateway, sender, "回到机器人")
     assert "小助手回来了" in text, text
-    assert store.get_ticket(app_redis, ticket.id).status == TicketStatus.resumed
-    assert store.ticket_for_sender(app_redis, conversation) is None
+    assert store.get_ticket_sync(app_redis, ticket.id).status == TicketStatus.resumed
+    assert store.ticket_for_sender_sync(app_redis, conversation) is None
 
     # Rasa resumed this very conversation: it answers again (not paused, not "系统暂时有点忙").
     messages, text = say(gateway, sender, "那要带么子材料咯")
@@ -81,7 +81,7 @@ def test_a_typed_intent_that_was_not_offered_is_read_as_text(gateway, app_redis,
     assert not any((m.get("custom") or {}).get("error") for m in messages), messages
     assert not [r for r in case_store.list_ratings(app_redis) if r.sender == sender]
     assert not [c for c in case_store.list_cases(app_redis) if c.sender == sender]
-    assert store.ticket_for_sender(app_redis, sender) is None
+    assert store.ticket_for_sender_sync(app_redis, sender) is None
 
 
 # --- the flood --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import pytest
 import redis
 
 from records import case_store as case_store
-from records import ticket_store as handoff_store
+from records import tickets as handoff_store
 
 pytestmark = pytest.mark.e2e
 
@@ -183,7 +183,7 @@ def _still_stored(client: redis.Redis, acks: Acks) -> dict[str, set[str]]:
     """The acknowledged items that are NOT in Redis."""
     ticket_senders = set()
     for key in client.scan_iter(match="yjs:handoff:ticket:*"):
-        ticket = handoff_store.get_ticket(client, key.split(":")[-1])
+        ticket = handoff_store.get_ticket_sync(client, key.split(":")[-1])
         if ticket is not None:
             ticket_senders.add(ticket.sender)
     rating_senders = {r.sender for r in case_store.list_ratings(client)}

@@ -1,5 +1,6 @@
 """Nothing acknowledged is lost when redis-server is SIGKILLed in the middle of ticket creation and
-claims, with the persistence settings recommended for the managed Redis (``DURABLE_ARGS``)."""
+claims, with the shipped settings of the managed Redis: redis-server runs with ``deploy/redis.conf``
+itself (included, as ``make run`` and the systemd unit do; only port and directory are added)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from records import staff_queue, tickets
 from records.client import async_client
 from records.ticket_model import HandoffTicket, TicketStatus
 
-# What the managed redis-server should run with (AOF, fsync before every reply).
-DURABLE_ARGS = ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_CONF = ROOT / "deploy" / "redis.conf"
 
 
 def _free_port() -> int:
@@ -29,15 +30,16 @@ def _free_port() -> int:
 
 
 def _start(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir), *DURABLE_ARGS],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    probe = redis.Redis(port=port)
+    conf = workdir / "redis-test.conf"
+    conf.write_text(f'include "{SHIPPED_CONF}"\nport {port}\ndir "{workdir}"\n')
+    proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    probe = redis.Redis(port=port, decode_responses=True)
     for _ in range(200):
         try:
             if probe.ping():
+                # The test proves the shipped settings: append-only, fsync before every reply.
+                assert probe.config_get("appendonly") == {"appendonly": "yes"}
+                assert probe.config_get("appendfsync") == {"appendfsync": "always"}
                 return proc
         except redis.ConnectionError:
             time.sleep(0.02)

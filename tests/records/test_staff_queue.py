@@ -9,7 +9,6 @@ import time
 import pytest
 
 from records import handback, staff_queue, tickets
-from records import ticket_store as store
 from records.errors import Conflict, Invalid, NotFound
 from records.events import EventKind, latest_event_id, read_events
 from records.inbox import read_inbox
@@ -26,7 +25,7 @@ async def test_claim_takes_a_waiting_ticket_once(aclient, redis_client):
     t = await tickets.create_ticket(aclient, _ticket("c-1"), now=T0)
     claimed = await staff_queue.claim(aclient, t.id, "zhang", now=T0 + 30)
     assert claimed.status == TicketStatus.picked_up and claimed.staff == "zhang" and claimed.claimed_at == T0 + 30
-    assert store.queued_ids(redis_client) == []
+    assert tickets.queued_ids_sync(redis_client) == []
     assert redis_client.zscore(tickets.CLAIMED_KEY, t.id) == T0 + 30
     assert (await staff_queue.claim(aclient, t.id, "zhang")).claimed_at == T0 + 30  # a retried request
     with pytest.raises(Conflict):
@@ -89,8 +88,8 @@ async def test_requeue_abandoned_keeps_priority_and_order(aclient, redis_client)
     back = await tickets.get_ticket(aclient, urgent.id)
     assert back.status == TicketStatus.waiting and back.staff is None and back.claimed_at is None
     assert back.requeued_at == T0 + 300
-    assert store.queued_ids(redis_client) == [urgent.id, newer.id]  # priority first again
-    assert redis_client.zscore("yjs:handoff:queue", urgent.id) == store.queue_score(urgent)
+    assert tickets.queued_ids_sync(redis_client) == [urgent.id, newer.id]  # priority first again
+    assert redis_client.zscore("yjs:handoff:queue", urgent.id) == tickets.queue_score(urgent)
     assert (await tickets.get_ticket(aclient, old.id)).staff == "here"
     assert "顺序不变" in (await read_inbox(aclient, "r-urgent"))[-1].text
 
@@ -294,8 +293,8 @@ async def test_list_tickets_and_position(aclient, redis_client):
 
 def test_sync_create_for_the_action_server(redis_client):
     t = tickets.create_ticket_sync(redis_client, _ticket("sync-1"), now=T0)
-    assert store.get_ticket(redis_client, t.id) == t
-    assert store.queued_ids(redis_client) == [t.id]
+    assert tickets.get_ticket_sync(redis_client, t.id) == t
+    assert tickets.queued_ids_sync(redis_client) == [t.id]
     assert redis_client.get("yjs:handoff:by_sender:sync-1") == t.id
     entry = redis_client.xrange("yjs:handoff:events")[0][1]
     assert entry["kind"] == "created" and entry["ticket"] == t.id

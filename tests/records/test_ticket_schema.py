@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from records import staff_queue, tickets
-from records import ticket_store as store
 from records.ticket_model import (
     OUTCOME_LABELS,
     CloseOutcome,
@@ -41,16 +40,16 @@ OLD_TICKET = {
 
 
 async def test_schema_1_ticket_without_staff_fields_loads_and_can_be_claimed(aclient, redis_client):
-    redis_client.set(store.ticket_key(OLD_TICKET["id"]), json.dumps(OLD_TICKET, ensure_ascii=False))
-    redis_client.zadd(store.QUEUE_KEY, {OLD_TICKET["id"]: OLD_TICKET["created_at"] - 1e10})
-    old = store.get_ticket(redis_client, OLD_TICKET["id"])
+    redis_client.set(tickets.ticket_key(OLD_TICKET["id"]), json.dumps(OLD_TICKET, ensure_ascii=False))
+    redis_client.zadd(tickets.QUEUE_KEY, {OLD_TICKET["id"]: OLD_TICKET["created_at"] - 1e10})
+    old = tickets.get_ticket_sync(redis_client, OLD_TICKET["id"])
     assert old.staff is None and old.notes == [] and old.outcome is None and old.returned_to_bot is None
     assert not old.resume_pending and old.transcript[0].staff is None
 
 
     claimed = await staff_queue.claim(aclient, old.id, "zhang")
     assert claimed.status == TicketStatus.picked_up
-    stored = json.loads(redis_client.get(store.ticket_key(old.id)))
+    stored = json.loads(redis_client.get(tickets.ticket_key(old.id)))
     assert stored["schema_version"] == 1 and stored["staff"] == "zhang"
     changed = ("status", "updated_at", "transcript")
     assert {k: stored[k] for k in OLD_TICKET if k not in changed} == {
