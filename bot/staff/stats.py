@@ -7,6 +7,8 @@ A day is a calendar day on the county's clock (``SERVICE_UTC_OFFSET``). Sources:
   found among the tickets still claimed and those closed since the day began;
 - handled: tickets *closed* that day; 办结率 = closed with outcome ``done`` ÷ closed;
 - satisfaction: the 好差评 ratings given that day (``yjs:ratings``, any channel), mean level 1-5;
+  ``staff_satisfaction`` the same for the ratings of the human service only (``served_by == "staff"``,
+  asked when staff give a conversation back);
 - by hour (24 entries): tickets created, taken and closed in each hour.
 """
 
@@ -87,10 +89,15 @@ async def day_stats(redis: Redis, day: date, service: ServiceSettings, now: floa
         "done": len(done),
         "done_rate": round(len(done) / len(closed), 4) if closed else None,
         "outcomes": {o.value: sum(1 for t in closed if t.outcome == o) for o in CloseOutcome},
-        "satisfaction": {
-            "count": len(ratings),
-            "average": round(sum(r.level for r in ratings) / len(ratings), 2) if ratings else None,
-            "satisfied": sum(1 for r in ratings if r.level >= 4),
-        },
+        "satisfaction": _satisfaction(ratings),
+        "staff_satisfaction": _satisfaction([r for r in ratings if r.served_by == "staff"]),
         "hourly": hourly,
+    }
+
+
+def _satisfaction(ratings: list[Rating]) -> dict[str, Any]:
+    return {
+        "count": len(ratings),
+        "average": round(sum(r.level for r in ratings) / len(ratings), 2) if ratings else None,
+        "satisfied": sum(1 for r in ratings if r.level >= 4),
     }

@@ -338,8 +338,10 @@ async def test_stats_on_known_data(gateway_url, rec):
     await staff_queue.claim(rec, yesterday.id, "counter", now=at(9) - 86400 + 30)
     await staff_queue.close(rec, yesterday.id, "counter", "done", now=at(9) - 86400 + 60)
     await new_ticket(rec, "web-stat-waiting", priority=True)  # waiting now
-    for i, (level, ts) in enumerate([(5, at(11)), (4, at(15)), (2, at(16)), (1, at(9) - 86400)]):
-        rating = Rating(id=f"PJ9{i:05d}", created_at=ts, level=level, label=str(level), sender=f"web-r{i}")
+    ratings = [(5, at(11), "staff"), (4, at(15), "assistant"), (2, at(16), "staff"), (1, at(9) - 86400, "staff")]
+    for i, (level, ts, served_by) in enumerate(ratings):
+        rating = Rating(id=f"PJ9{i:05d}", created_at=ts, level=level, label=str(level), sender=f"web-r{i}",
+                        served_by=served_by)
         await rec.set(rating_key(rating.id), rating.model_dump_json())
         await rec.zadd(RATINGS_KEY, {rating.id: ts})
 
@@ -352,6 +354,7 @@ async def test_stats_on_known_data(gateway_url, rec):
     assert s["handled"] == 3 and s["done"] == 2 and s["done_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert s["outcomes"] == {"done": 2, "offline_window": 1, "booked": 0, "cannot_do": 0}
     assert s["satisfaction"] == {"count": 3, "average": pytest.approx(3.67, abs=0.01), "satisfied": 2}
+    assert s["staff_satisfaction"] == {"count": 2, "average": 3.5, "satisfied": 1}
     hourly = {h["hour"]: h for h in s["hourly"]}
     assert len(s["hourly"]) == 24
     assert hourly[9]["created"] == 2 and hourly[10]["created"] == 1 and hourly[14]["created"] == 1

@@ -394,8 +394,9 @@
     $("f-wait").textContent = s.average_wait_seconds === null ? "—" : duration(s.average_wait_seconds);
     $("f-handled").textContent = s.handled + "件";
     $("f-rate").textContent = s.done_rate === null ? "—" : Math.round(s.done_rate * 100) + "%";
-    $("f-satisfaction").textContent = s.satisfaction.count
-      ? s.satisfaction.average.toFixed(1) + "分（" + s.satisfaction.count + "条评价）" : "还没有评价";
+    // Ratings of the human service (asked when staff give a conversation back).
+    $("f-satisfaction").textContent = s.staff_satisfaction.count
+      ? s.staff_satisfaction.average.toFixed(1) + "分（" + s.staff_satisfaction.count + "条评价）" : "还没有评价";
     drawChart(s.hourly);
   }
 
