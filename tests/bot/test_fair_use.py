@@ -86,13 +86,17 @@ async def test_exempt_clients_have_only_the_conversation_limit(settings: Setting
 async def test_one_message_in_flight_per_conversation_the_next_ones_wait_in_order(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
-    rasa = SlowRasa(0.1)
+    rasa = SlowRasa(0.6)
     queued = settings.model_copy(update={"chat_turn_queue": 2})
     async with running_gateway(queued, rasa) as http:
-        tasks = []
-        for i in range(3):  # one in flight + CHAT_TURN_QUEUE (2) waiting
-            tasks.append(asyncio.create_task(chat(http, "turns-1", f"m{i}")))
+        tasks = [asyncio.create_task(chat(http, "turns-1", "m0"))]
+        for _ in range(100):  # m0 in flight first (on a loaded machine its rate-limit checks may be slow)
+            if rasa.in_flight["turns-1"]:
+                break
             await asyncio.sleep(0.01)
+        for i in (1, 2):  # then CHAT_TURN_QUEUE (2) waiting, well apart so they queue in this order
+            tasks.append(asyncio.create_task(chat(http, "turns-1", f"m{i}")))
+            await asyncio.sleep(0.15)
         responses = await asyncio.gather(*tasks)
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert rasa.max_per_sender["turns-1"] == 1
