@@ -28,7 +28,7 @@ from typing import Literal
 import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
 
-from records.cas import Op, run_script, script_sha, update_loop
+from records.cas import AlreadyApplied, Op, run_script, script_sha, update_loop
 from records.errors import Conflict, Invalid, NotFound
 from records.service_hours import ServiceSettings, day_kind, local
 
@@ -328,7 +328,7 @@ async def cancel(client: redis.asyncio.Redis, code: str, conversation: str, now:
         if b.conversation != conversation:
             raise NotFound(code, message="没有找到这个预约码。")
         if b.status == BookingStatus.cancelled:
-            raise _Same(b)
+            raise AlreadyApplied(b)
         if b.status != BookingStatus.booked:
             raise Conflict(f"booking {code} is {b.status.value}", message="这个预约已经办理过了，不能取消。")
         new = b.model_copy(update={"status": BookingStatus.cancelled, "cancelled_at": now, "updated_at": now})
@@ -336,8 +336,8 @@ async def cancel(client: redis.asyncio.Redis, code: str, conversation: str, now:
 
     try:
         booking, _ = await update_loop(client, booking_key(code), _load, _dump, change)
-    except _Same as same:
-        return same.booking
+    except AlreadyApplied as same:
+        return same.record
     except NotFound as exc:
         raise NotFound(code, message="没有找到这个预约码。") from exc
     return booking
@@ -366,6 +366,3 @@ async def mark(
     return booking
 
 
-class _Same(Exception):  # noqa: N818 - internal: nothing to change
-    def __init__(self, booking: Booking) -> None:
-        self.booking = booking

@@ -133,3 +133,12 @@ async def update_loop(
         if replies is not None:
             return record, replies
     raise Conflict(f"{key}: too many concurrent writers")
+
+
+class AlreadyApplied(Exception):  # noqa: N818 - control flow for compare-and-set changes, never escapes records
+    """Raised by a change function when this very request was already applied (a retry): nothing is
+    written and the caller returns ``record``, the record as it is."""
+
+    def __init__(self, record: Any) -> None:
+        super().__init__()
+        self.record = record

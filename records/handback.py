@@ -34,7 +34,7 @@ import redis
 import redis.asyncio
 
 from records import case_store
-from records.cas import Op, run_script, script_sha
+from records.cas import AlreadyApplied, Op, run_script, script_sha
 from records.case_model import Case, CaseKind
 from records.errors import Conflict
 from records.events import EventKind, event_op
@@ -86,7 +86,7 @@ async def add_citizen_message(
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.transcript and t.transcript[-1] == line:
-            raise _Same(t)  # a retried request
+            raise AlreadyApplied(t)  # a retried request
         if t.status not in OPEN_STATUSES:
             raise Conflict(f"ticket {t.id} is {t.status.value}")
         new = t.model_copy(update={"transcript": [*t.transcript, line], "updated_at": now})
@@ -94,8 +94,8 @@ async def add_citizen_message(
 
     try:
         ticket, _ = await update(client, ticket_id, change)
-    except _Same as same:
-        return same.ticket
+    except AlreadyApplied as same:
+        return same.record
     return ticket
 
 
@@ -114,7 +114,7 @@ async def mark_resumed(
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.status == TicketStatus.resumed and t.resumed_reason == reason and t.updated_at == now:
-            raise _Same(t)  # a retried request
+            raise AlreadyApplied(t)  # a retried request
         if t.status not in OPEN_STATUSES or (expect is not None and t.status != expect):
             raise Conflict(f"ticket {t.id} is {t.status.value}")
         new = t.model_copy(update={"status": TicketStatus.resumed, "resumed_reason": reason, "updated_at": now})
@@ -126,8 +126,8 @@ async def mark_resumed(
 
     try:
         ticket, _ = await update(client, ticket_id, change)
-    except _Same as same:
-        return same.ticket
+    except AlreadyApplied as same:
+        return same.record
     return ticket
 
 
@@ -176,9 +176,6 @@ class _Done(Exception):  # noqa: N818 - internal: already acknowledged
     pass
 
 
-class _Same(Exception):  # noqa: N818 - internal: this very request was already applied
-    def __init__(self, ticket: HandoffTicket) -> None:
-        self.ticket = ticket
 
 
 # --- 无法办理: the 办不成事 case a close with outcome cannot_do files ------------------------------------
@@ -227,11 +224,11 @@ async def set_case_id(client: redis.asyncio.Redis, ticket_id: str, case_id: str,
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.case_id == case_id:
-            raise _Same(t)
+            raise AlreadyApplied(t)
         return t.model_copy(update={"case_id": case_id, "updated_at": now}), []
 
     try:
         ticket, _ = await update(client, ticket_id, change)
-    except _Same as same:
-        return same.ticket
+    except AlreadyApplied as same:
+        return same.record
     return ticket

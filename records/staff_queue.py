@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import redis.asyncio
 from pydantic import BaseModel
 
-from records.cas import Op
+from records.cas import AlreadyApplied, Op
 from records.errors import Conflict, Invalid, NotFound
 from records.events import EventKind, event_op
 from records.inbox import inbox_ops, read_inbox
@@ -75,9 +75,6 @@ class Sent:
     inbox_id: str  # the id ``read_inbox`` returns for this message
 
 
-class _Unchanged(Exception):  # noqa: N818 - internal control flow: the request was already applied
-    def __init__(self, ticket: HandoffTicket) -> None:
-        self.ticket = ticket
 
 
 def _clean_text(text: str, what: str) -> str:
@@ -100,7 +97,7 @@ async def claim(client: redis.asyncio.Redis, ticket_id: str, staff: str, now: fl
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.status == TicketStatus.picked_up and t.staff == staff:
-            raise _Unchanged(t)
+            raise AlreadyApplied(t)
         if t.status != TicketStatus.waiting:
             raise Conflict(f"ticket {t.id} is {t.status.value}")
         new = t.model_copy(
@@ -118,8 +115,8 @@ async def claim(client: redis.asyncio.Redis, ticket_id: str, staff: str, now: fl
 
     try:
         ticket, _ = await update(client, ticket_id, change)
-    except _Unchanged as same:
-        return same.ticket
+    except AlreadyApplied as same:
+        return same.record
     return ticket
 
 
@@ -191,7 +188,7 @@ async def close(
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.status == TicketStatus.closed and t.staff == staff and t.outcome == outcome:
-            raise _Unchanged(t)  # a retried request
+            raise AlreadyApplied(t)  # a retried request
         if t.status != TicketStatus.picked_up:
             raise Conflict(f"ticket {t.id} is {t.status.value}")
         if t.staff != staff:
@@ -217,8 +214,8 @@ async def close(
 
     try:
         ticket, _ = await update(client, ticket_id, change)
-    except _Unchanged as same:
-        return same.ticket
+    except AlreadyApplied as same:
+        return same.record
     return ticket
 
 
@@ -234,7 +231,7 @@ async def add_staff_message(
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.transcript and t.transcript[-1] == line:
-            raise _Unchanged(t)  # a retried request
+            raise AlreadyApplied(t)  # a retried request
         if t.status != TicketStatus.picked_up or t.staff != staff:
             raise Conflict(f"ticket {t.id} is not picked up by {staff}", message="请先接手这张单子再回复。")
         new = t.model_copy(update={"transcript": [*t.transcript, line], "updated_at": now})
@@ -245,8 +242,8 @@ async def add_staff_message(
 
     try:
         ticket, replies = await update(client, ticket_id, change)
-    except _Unchanged as same:
-        return Sent(ticket=same.ticket, inbox_id=await _inbox_id(client, same.ticket, line))
+    except AlreadyApplied as same:
+        return Sent(ticket=same.record, inbox_id=await _inbox_id(client, same.record, line))
     inbox_id = replies[0]
     return Sent(ticket=ticket, inbox_id=inbox_id.decode() if isinstance(inbox_id, bytes) else str(inbox_id))
 
@@ -271,14 +268,14 @@ async def add_note(
 
     def change(t: HandoffTicket) -> tuple[HandoffTicket, Sequence[Op]]:
         if t.notes and t.notes[-1] == note:
-            raise _Unchanged(t)  # a retried request
+            raise AlreadyApplied(t)  # a retried request
         new = t.model_copy(update={"notes": [*t.notes, note], "updated_at": now})
         return new, [event_op(EventKind.note, new, now, staff=staff)]
 
     try:
         ticket, _ = await update(client, ticket_id, change)
-    except _Unchanged as same:
-        return same.ticket
+    except AlreadyApplied as same:
+        return same.record
     return ticket
 
 
