@@ -40,7 +40,7 @@ from records.errors import Conflict
 from records.events import EventKind, event_op
 from records.inbox import INBOX_MAXLEN, INBOX_TTL_SECONDS, inbox_key
 from records.ticket_model import OPEN_STATUSES, HandoffTicket, TicketStatus, TranscriptLine
-from records.tickets import CLAIMED_KEY, PREFIX, QUEUE_KEY, returning_key, sender_key, update
+from records.tickets import CLAIMED_KEY, PREFIX, QUEUE_KEY, returning_key, sender_key, update, update_once
 
 RETURN_LEASE_MS = 30_000
 TOLD_PLACE_TTL_SECONDS = 24 * 3600
@@ -92,11 +92,7 @@ async def add_citizen_message(
         new = t.model_copy(update={"transcript": [*t.transcript, line], "updated_at": now})
         return new, [event_op(EventKind.citizen_message, new, now, text=text)]
 
-    try:
-        ticket, _ = await update(client, ticket_id, change)
-    except AlreadyApplied as same:
-        return same.record
-    return ticket
+    return await update_once(client, ticket_id, change)
 
 
 async def mark_resumed(
@@ -124,11 +120,7 @@ async def mark_resumed(
         ops.append(event_op(EventKind.resumed, new, now, reason=reason, staff=t.staff))
         return new, ops
 
-    try:
-        ticket, _ = await update(client, ticket_id, change)
-    except AlreadyApplied as same:
-        return same.record
-    return ticket
+    return await update_once(client, ticket_id, change)
 
 
 async def release_sender(client: redis.asyncio.Redis, ticket: HandoffTicket) -> None:
@@ -227,8 +219,4 @@ async def set_case_id(client: redis.asyncio.Redis, ticket_id: str, case_id: str,
             raise AlreadyApplied(t)
         return t.model_copy(update={"case_id": case_id, "updated_at": now}), []
 
-    try:
-        ticket, _ = await update(client, ticket_id, change)
-    except AlreadyApplied as same:
-        return same.record
-    return ticket
+    return await update_once(client, ticket_id, change)

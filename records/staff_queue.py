@@ -49,6 +49,7 @@ from records.tickets import (
     get_tickets,
     queue_score,
     update,
+    update_once,
 )
 
 DEFAULT_SECONDS_PER_PLACE = 300.0
@@ -113,11 +114,7 @@ async def claim(client: redis.asyncio.Redis, ticket_id: str, staff: str, now: fl
             event_op(EventKind.claimed, new, now, staff=staff),
         ]
 
-    try:
-        ticket, _ = await update(client, ticket_id, change)
-    except AlreadyApplied as same:
-        return same.record
-    return ticket
+    return await update_once(client, ticket_id, change)
 
 
 async def heartbeat(client: redis.asyncio.Redis, staff: str, now: float | None = None) -> None:
@@ -212,11 +209,7 @@ async def close(
             event_op(EventKind.closed, new, now, staff=staff, outcome=outcome.value, return_to_bot=return_to_bot),
         ]
 
-    try:
-        ticket, _ = await update(client, ticket_id, change)
-    except AlreadyApplied as same:
-        return same.record
-    return ticket
+    return await update_once(client, ticket_id, change)
 
 
 async def add_staff_message(
@@ -272,11 +265,7 @@ async def add_note(
         new = t.model_copy(update={"notes": [*t.notes, note], "updated_at": now})
         return new, [event_op(EventKind.note, new, now, staff=staff)]
 
-    try:
-        ticket, _ = await update(client, ticket_id, change)
-    except AlreadyApplied as same:
-        return same.record
-    return ticket
+    return await update_once(client, ticket_id, change)
 
 
 def _status(status: TicketStatus | str) -> TicketStatus:

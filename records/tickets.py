@@ -36,7 +36,7 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from records.cas import Op, compare_and_set, compare_and_set_sync, update_loop
+from records.cas import AlreadyApplied, Op, compare_and_set, compare_and_set_sync, update_loop
 from records.errors import Conflict
 from records.events import EventKind, event_op
 from records.ticket_model import HandoffTicket
@@ -139,6 +139,20 @@ async def update(
     """Apply ``change`` atomically (re-read and retried while others write). ``change`` raises
     ``Conflict`` to refuse; ``NotFound`` for an unknown id."""
     return await update_loop(client, ticket_key(ticket_id), load, dump, change)
+
+
+async def update_once(
+    client: redis.asyncio.Redis,
+    ticket_id: str,
+    change: Callable[[HandoffTicket], tuple[HandoffTicket, Sequence[Op]]],
+) -> HandoffTicket:
+    """:func:`update` for a request that may be retried: when ``change`` raises ``AlreadyApplied``
+    (this very request was applied before), nothing is written and the ticket is returned as it is."""
+    try:
+        ticket, _ = await update(client, ticket_id, change)
+    except AlreadyApplied as same:
+        return same.record
+    return ticket
 
 
 def _create_ops(ticket: HandoffTicket, now: float) -> list[Op]:
