@@ -69,6 +69,12 @@ def render_list(checklist: Checklist | MergedChecklist, state: dict[str, Any]) -
     return "\n".join(line for line in "\n".join(lines).splitlines() if line.strip())
 
 
+def checklist_card(themes: list[Theme], listed: str) -> dict[str, Any]:
+    """The finished list as data for the channels (docs/channels.md): the kiosk draws a printable
+    card, Telegram sends a file; the gateway adds the phone link and its QR code."""
+    return {"checklist": {"codes": [t.code for t in themes], "title": "、".join(t.title for t in themes), "text": listed}}
+
+
 def ask(
     dispatcher: CollectingDispatcher, question: Question, titles: list[str], first: bool, noted: str = ""
 ) -> None:
@@ -204,5 +210,9 @@ class ActionChecklist(Action):
         else:
             if not answering and not first and not noted:  # asked again: say whose answers these are
                 noted = _kept_answers_note(state, build(themes, {st.CODES_KEY: codes}))
-            dispatcher.utter_message(text="\n".join(filter(None, [noted, render_list(checklist, state)])))
+            listed = render_list(checklist, state)
+            dispatcher.utter_message(
+                text="\n".join(filter(None, [noted, listed])),
+                json_message=checklist_card(themes, listed),
+            )
         return [SlotSet(st.SLOT_FACTS, state), *_thing_events(codes, current, previous)]

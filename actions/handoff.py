@@ -11,28 +11,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 import redis
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client
+from actions.appointment_time import When
+from actions.appointments import free_slots, records_client, slot_buttons
 from actions.config import SETTINGS
 from actions.find_thing import SLOT_PREVIOUS, SLOT_THING
 from actions.latest import event_entity, latest_channel, latest_intent
 from actions.write_limits import WriteKind, WriteLimited, check_write
 from knowledge.checklist import build_checklist, render_checklist
-from records import tickets
+from records import staff_queue, tickets
+from records.appointments import WEEKDAY_LABELS, OfferReason, offer_instead_of_queue
 from records.handoff_phrases import BACK_PHRASES
+from records.service_hours import ServiceSettings, next_open
 from records.ticket_model import HandoffTicket, MatchedThing, TranscriptLine
 
 logger = logging.getLogger(__name__)
 
 SLOT_PERSON_GROUP = "person_group"
+SLOT_CONSENT = "handoff_consent"  # the consent answer kept while an appointment is offered
+QUEUE_ANYWAY = "queue_anyway"  # intent of the "还是排队等" button after the offer
+QUEUE_ANYWAY_TITLE = "还是排队等工作人员"
 PHONE_ENTITY = "phone"
 # Mobile numbers and landlines with area code (as in the NLU regex `phone`).
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
@@ -163,6 +171,40 @@ def handoff_failed() -> str:
     )
 
 
+def offer_lead(reason: OfferReason, wait_seconds: int, settings: ServiceSettings, now: float) -> str:
+    if reason == OfferReason.closed:
+        opening = next_open(now, settings)
+        day = f"{opening.month}月{opening.day}日（周{WEEKDAY_LABELS[opening.weekday()]}）"
+        return f"现在不是上班时间，工作人员{day}{opening:%H:%M}上班。"
+    return f"现在排队的人多，大约要等 {max(1, round(wait_seconds / 60))} 分钟。"
+
+
+async def offer_appointment(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Outside service hours or with a long wait (``records.appointments.offer_instead_of_queue``):
+    offer the free half-days and "queue anyway" instead of a ticket nobody answers soon. False (and
+    nothing said) when the queue is the better way, or when Redis cannot tell (the ticket path then
+    says what to do)."""
+    settings = ServiceSettings.from_env()
+    now = time.time()
+    try:
+        async with records_client() as client:
+            wait = await staff_queue.estimated_wait(client, now)
+            reason = offer_instead_of_queue(now, wait, settings)
+            if reason is None:
+                return False
+            free = await free_slots(client, When(), now, settings)
+    except Exception:
+        logger.exception("appointment offer for %s: service hours or queue could not be read", tracker.sender_id)
+        return False
+    lines = [offer_lead(reason, wait, settings, now)]
+    if free:
+        lines.append("不想等的话，可以预约一个时间来中心，工作人员当面帮您办。点一个时间就约好了：")
+    lines.append(f"还是想排队等，点“{QUEUE_ANYWAY_TITLE}”。急事请打 {SETTINGS.hotline}。")
+    buttons = [*slot_buttons(free), {"title": QUEUE_ANYWAY_TITLE, "payload": "/" + QUEUE_ANYWAY}]
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+    return True
+
+
 class ActionHandoff(Action):
     """Write the ticket (consent from the latest intent: affirm = yes), answer, pause the conversation."""
 
@@ -172,7 +214,11 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        consent = latest_intent(tracker) == "affirm"
+        intent = latest_intent(tracker)
+        queue_anyway = intent == QUEUE_ANYWAY
+        consent = bool(tracker.get_slot(SLOT_CONSENT)) if queue_anyway else intent == "affirm"
+        if not queue_anyway and await offer_appointment(dispatcher, tracker):
+            return [SlotSet(SLOT_CONSENT, consent)]
         try:
             ticket = await build_ticket(tracker, consent)
             await asyncio.to_thread(create_ticket, ticket)

@@ -1,4 +1,4 @@
-"""Fair use of writes: how many ratings, cases and handoff tickets one conversation may create.
+"""Fair use of writes: how many ratings, cases, handoff tickets and appointments one conversation may create.
 
 One decision in one place: every action that writes a rating, a case or a ticket asks
 :func:`allow_write` first. A fixed window per (kind, conversation) in Redis, so the limit holds
@@ -29,6 +29,7 @@ class WriteKind(str, Enum):
     rating = "rating"
     case = "case"
     ticket = "ticket"
+    booking = "booking"
 
 
 def limit_key(kind: WriteKind, sender: str) -> str:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from records.cas import AlreadyApplied, Op, run_script, script_sha, update_loop
 from records.errors import Conflict, Invalid, NotFound
-from records.service_hours import ServiceSettings, day_kind, local
+from records.service_hours import ServiceSettings, day_kind, is_open, local
 
 SCHEMA_VERSION = 1
 PREFIX = "yjs:appt:"
@@ -156,6 +156,24 @@ def slot_for(
     if period not in settings.slots.get(day_kind(day, settings), {}):
         raise SlotError("closed", "这个时段不接受预约，请换一天或换个时段。")
     return Slot(date=day, period=period)
+
+
+class OfferReason(str, Enum):
+    closed = "closed"  # outside service hours (evening, weekend, holiday)
+    long_wait = "long_wait"  # the queue's estimated wait is over APPOINTMENT_OFFER_WAIT_MINUTES
+
+
+def offer_instead_of_queue(
+    now: float | datetime, estimated_wait_seconds: float, settings: ServiceSettings | None = None
+) -> OfferReason | None:
+    """Whether a person asking for staff is offered an appointment before joining the queue, and why
+    (the one place this is decided)."""
+    settings = settings or ServiceSettings.from_env()
+    if not is_open(now, settings):
+        return OfferReason.closed
+    if estimated_wait_seconds > settings.offer_wait_minutes * 60:
+        return OfferReason.long_wait
+    return None
 
 
 def capacity(slot: Slot, settings: ServiceSettings) -> int:

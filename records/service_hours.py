@@ -13,6 +13,7 @@ One settings object, ``ServiceSettings.from_env()``; every variable is optional:
 | ``APPOINTMENT_PERIODS`` | ``am=09:00-12:00,pm=13:30-17:00`` | the half-days and their times |
 | ``APPOINTMENT_SLOTS`` | ``workday:am=10,pm=10;weekend:am=10,pm=10;holiday:am=10,pm=10`` | places per half-day by kind of day; a kind or period left out has no slots |
 | ``APPOINTMENT_DAYS_AHEAD`` | ``14`` | how far ahead a slot can be booked (days, today included) |
+| ``APPOINTMENT_OFFER_WAIT_MINUTES`` | ``30`` | a handoff whose estimated wait is longer is offered an appointment first |
 
 No Redis keys here.
 """
@@ -53,6 +54,7 @@ class ServiceSettings(BaseModel):
     periods: dict[str, tuple[time, time]] = {"am": (time(9), time(12)), "pm": (time(13, 30), time(17))}
     slots: dict[DayKind, dict[str, int]] = {kind: {"am": 10, "pm": 10} for kind in DayKind}
     days_ahead: int = 14
+    offer_wait_minutes: int = 30
 
     @property
     def tz(self) -> timezone:
@@ -84,6 +86,10 @@ class ServiceSettings(BaseModel):
             if not v.strip().isdigit() or int(v) < 1:
                 raise Invalid(f"APPOINTMENT_DAYS_AHEAD must be a whole number of days (1 or more), not {v!r}.")
             values["days_ahead"] = int(v)
+        if v := env.get("APPOINTMENT_OFFER_WAIT_MINUTES"):
+            if not v.strip().isdigit():
+                raise Invalid(f"APPOINTMENT_OFFER_WAIT_MINUTES must be a whole number of minutes, not {v!r}.")
+            values["offer_wait_minutes"] = int(v)
         settings = cls.model_validate(values)
         for kind, periods in settings.slots.items():
             unknown = set(periods) - set(settings.periods)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from hours_env import TEST_STACK_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     # No warm standby Rasa here (~1 GB and a core while it loads): only the fault test, on its own
     # stack, measures recovery from a Rasa crash.
     config.rasa_standby = False
+    config.extra_env.update(TEST_STACK_ENV)
     s = stack_module.Stack(config)
     try:
         s.start()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from actions_fakes import FakeService, all_themes
+from hours_env import ALWAYS_OPEN
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -77,3 +78,34 @@ def use_real(real_service, monkeypatch):
 
     monkeypatch.setattr(knowledge_client, "service_factory", lambda: real_service)
     return real_service
+
+
+@pytest.fixture
+def records_redis(redis_url: str, redis_client, monkeypatch: pytest.MonkeyPatch):
+    """The appointment and handoff actions on the test Redis (clean), staff at work around the clock
+    (a test that wants the centre closed sets ALWAYS_CLOSED)."""
+    import contextlib
+
+    import redis as redis_sync
+
+    from actions import appointments, handoff
+    from records.client import async_client
+
+    @contextlib.asynccontextmanager
+    async def client():
+        c = async_client(redis_url)
+        try:
+            yield c
+        finally:
+            await c.aclose()
+
+    for module in (appointments, handoff):
+        monkeypatch.setattr(module, "records_client", client)
+    sync = redis_sync.Redis.from_url(redis_url)
+    monkeypatch.setattr(appointments, "redis_client", lambda: sync)
+    monkeypatch.setattr(handoff, "redis_client", lambda: sync)
+    for name, value in ALWAYS_OPEN.items():
+        monkeypatch.setenv(name, value)
+    for name in ("APPOINTMENT_SLOTS", "APPOINTMENT_HOLIDAYS", "APPOINTMENT_DAYS_AHEAD", "APPOINTMENT_OFFER_WAIT_MINUTES"):
+        monkeypatch.delenv(name, raising=False)
+    return redis_client

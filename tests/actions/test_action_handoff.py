@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from typing import Any
 
@@ -12,6 +13,7 @@ from rasa_sdk import Tracker
 from actions import handoff
 from actions.handoff import ActionHandoff
 from records import tickets as store
+from records.client import async_client
 
 
 def user(text: str, intent: str, ts: float, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -55,7 +57,8 @@ def conversation(consent_intent: str, phone: bool = True, group: str | None = No
 
 
 @pytest.fixture
-def real_redis(redis_url: str, redis_client, monkeypatch: pytest.MonkeyPatch) -> redis.Redis:
+def real_redis(redis_url: str, records_redis, monkeypatch: pytest.MonkeyPatch) -> redis.Redis:
+    """The test Redis, staff at work (records_redis): the ticket is written, no appointment offered."""
     client = redis.Redis.from_url(redis_url)
     monkeypatch.setattr(handoff, "redis_client", lambda: client)
     return client
@@ -126,11 +129,21 @@ async def test_redis_down_gives_the_hotline_and_does_not_pause(fake_service, dis
         port = sock.getsockname()[1]
     down = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=1)
     monkeypatch.setattr(handoff, "redis_client", lambda: down)
+    monkeypatch.setattr(handoff, "records_client", lambda: _down_records(port))
 
     events = await ActionHandoff().run(dispatcher, conversation("affirm"), {})
 
     assert events == []
     assert "0739-12345" in dispatcher.messages[0]["text"]
+
+
+@contextlib.asynccontextmanager
+async def _down_records(port: int):
+    client = async_client(f"redis://127.0.0.1:{port}/0")
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 def test_the_transcript_keeps_the_core_fallbacks_text() -> None:

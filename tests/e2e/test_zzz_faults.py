@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from hours_env import TEST_STACK_ENV
 
 from records import case_store as case_store
 from records import tickets as handoff_store
@@ -141,6 +142,8 @@ def _talk(base_url: str, worker: int, stop: threading.Event, acks: Acks) -> None
 @pytest.fixture(scope="module")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory, stack_module) -> Iterator:
     config = stack_module.StackConfig.on_free_ports(tmp_path_factory.mktemp("faults"))
+    # Staff at work and no appointment offer however long the queue grows: every handoff is a ticket.
+    config.extra_env.update({**TEST_STACK_ENV, "APPOINTMENT_OFFER_WAIT_MINUTES": "1000000"})
     s = stack_module.Stack(config)
     try:
         s.start()

@@ -39,10 +39,22 @@ def test_defaults_and_env_parsing(tmp_path):
     assert day_kind(date(2027, 1, 9), settings) == DayKind.workday  # a Saturday
     assert is_open(at(2027, 1, 8, 8, 45), settings) and not is_open(at(2027, 1, 8, 14, 0), settings)
     for bad in ({"SERVICE_HOURS": "9-12"}, {"APPOINTMENT_HOLIDAYS": "10/01"}, {"APPOINTMENT_SLOTS": "sunday:am=3"},
-                {"APPOINTMENT_SLOTS": "workday:eve=3"}, {"APPOINTMENT_DAYS_AHEAD": "0"}):
+                {"APPOINTMENT_SLOTS": "workday:eve=3"}, {"APPOINTMENT_DAYS_AHEAD": "0"},
+                {"APPOINTMENT_OFFER_WAIT_MINUTES": "half an hour"}):
         with pytest.raises(Invalid) as err:
             ServiceSettings.from_env(bad)
         assert next(iter(bad)) in str(err.value)
+
+
+def test_the_offer_instead_of_the_queue():
+    offer = appointments.offer_instead_of_queue
+    assert offer(NOW, 300, SETTINGS) is None  # open, a short wait
+    assert offer(NOW, 30 * 60, SETTINGS) is None  # exactly the limit still queues
+    assert offer(NOW, 30 * 60 + 1, SETTINGS) == appointments.OfferReason.long_wait
+    assert offer(at(2026, 9, 30, 12, 30), 0, SETTINGS) == appointments.OfferReason.closed  # lunch
+    assert offer(at(2026, 10, 1, 10, 0), 0, SETTINGS) == appointments.OfferReason.closed  # a holiday
+    patient = ServiceSettings.from_env({"APPOINTMENT_OFFER_WAIT_MINUTES": "90"})
+    assert offer(at(2026, 9, 30, 10, 0), 60 * 60, patient) is None
 
 
 def test_is_open_and_next_open():
