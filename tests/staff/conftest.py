@@ -28,7 +28,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Module scope: the gateway follows the handoff events on the session's Redis (it takes the hand-back
+# of every ticket closed with return_to_bot), so it must not outlive the staff tests.
+@pytest.fixture(scope="module")
 def gateway_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("staff-gateway") / "gateway.log"
