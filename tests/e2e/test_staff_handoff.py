@@ -1,5 +1,5 @@
 """The staff side of a handoff through the real stack: a person on /api/chat asks for a human, a staff
-member (records.staff_queue against the stack's Redis; the staff HTTP API is tested on its own) takes
+member (records.staff_queue against the stack's Redis; the last test drives the staff HTTP API) takes
 the ticket, they talk both ways (inbox and events), staff close with return_to_bot, the assistant asks
 for the rating of the human service, the rating is stored as staff-handled, and the assistant goes on
 with the matter. Then the same with a second gateway process: live delivery and the hand-back go
@@ -22,7 +22,7 @@ import pytest
 import redis
 from e2e_helpers import official_guide, say
 
-from records import case_store, staff_queue, tickets
+from records import case_store, staff_queue, staff_users, tickets
 from records.client import async_client
 from records.events import EventKind, read_events
 from records.ticket_model import HandoffTicket, TicketStatus
@@ -216,3 +216,68 @@ def test_two_gateway_processes_behave_as_one(gateway, second_gateway, stack, app
     assert "满意" in text, text
     [rating] = [r for r in case_store.list_ratings(app_redis) if r.sender == sender]
     assert (rating.level, rating.served_by) == (4, "staff")
+
+
+STAFF_PASSWORD = "e2e-staff-api-7q2m"
+
+
+def staff_client(stack, username: str) -> httpx.Client:
+    """A staff member logged in through the staff HTTP API (what the console does)."""
+
+    async def make_user(client: Any) -> None:
+        if await staff_users.get_user(client, username) is None:
+            await staff_users.create_user(client, username, STAFF_PASSWORD, "小王")
+
+    records_call(stack.config.redis_url, make_user)
+    http = httpx.Client(base_url=stack.config.gateway_url, timeout=30)
+    response = http.post("/api/staff/login", json={"username": username, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+    http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return http
+
+
+def test_through_the_staff_http_api(gateway, stack, app_redis):
+    """The whole loop as the console drives it: login, the waiting list, take (a second take is 409),
+    talk both ways, close with return_to_bot, the person rates the human service."""
+    sender = "e2e-staff-http"
+    ticket = ask_for_a_human(gateway, app_redis, sender)
+    staff = staff_client(stack, "e2e-wang")
+    other = staff_client(stack, "e2e-li")
+    try:
+        anonymous = httpx.get(f"{stack.config.gateway_url}/api/staff/tickets", timeout=10)
+        assert anonymous.status_code == 401
+
+        waiting = staff.get("/api/staff/tickets", params={"status": "waiting"}).json()["tickets"]
+        [mine] = [t for t in waiting if t["id"] == ticket.id]
+        assert mine["current_thing"]["code"] == THING and mine["checklist"] and mine["transcript"]
+        assert mine["wait_seconds"] >= 0 and mine["why"] == "我搞不清，帮我找个工作人员"
+
+        assert staff.post(f"/api/staff/tickets/{ticket.id}/claim").status_code == 200
+        assert other.post(f"/api/staff/tickets/{ticket.id}/claim").status_code == 409
+        last = inbox(gateway, sender)["last_id"]
+        sent = staff.post(f"/api/staff/tickets/{ticket.id}/messages", json={"text": "您好，我是小王，出生医学证明拿到了吗？"})
+        assert sent.status_code == 200, sent.text
+        said, last = wait_for(gateway, sender, last, lambda m: m["from"] == "staff")
+        assert said["text"] == "您好，我是小王，出生医学证明拿到了吗？"
+
+        _, text = say(gateway, sender, "拿到了，明天过来")
+        assert "工作人员正在处理" in text, text
+        seen = staff.get(f"/api/staff/tickets/{ticket.id}").json()
+        seen = seen.get("ticket", seen)
+        assert [line["text"] for line in seen["transcript"]][-1] == "拿到了，明天过来"
+
+        closed = staff.post(
+            f"/api/staff/tickets/{ticket.id}/close", json={"outcome": "done", "note": "已指导", "return_to_bot": True}
+        )
+        assert closed.status_code == 200, closed.text
+        prompt, last = wait_for(gateway, sender, last, lambda m: m["from"] == "assistant")
+        assert "打个分" in prompt["text"] and [b["payload"] for b in prompt["buttons"]] == RATING_PAYLOADS
+        wait_returned(app_redis, ticket.id)
+
+        _, text = say(gateway, sender, RATING_PAYLOADS[1])
+        assert "满意" in text, text
+        [rating] = [r for r in case_store.list_ratings(app_redis) if r.sender == sender]
+        assert (rating.level, rating.served_by) == (4, "staff")
+    finally:
+        staff.close()
+        other.close()
