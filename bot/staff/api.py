@@ -21,10 +21,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -81,6 +81,17 @@ _MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
 
 def _gateway(request: Request) -> Any:
     return request.app.state.gateway
+
+
+T = TypeVar("T")
+
+
+async def answered(call: Awaitable[T]) -> T:
+    """Await a records call; its refusal (not found, conflict, invalid) becomes the JSON error."""
+    try:
+        return await call
+    except RecordError as exc:
+        raise record_error(exc) from None
 
 
 def record_error(exc: RecordError) -> ApiError:
@@ -313,28 +324,21 @@ def create_router(settings: Settings) -> APIRouter:
 
     @router.post("/api/staff/tickets/{ticket_id}/claim")
     async def claim(request: Request, ticket_id: str, session: Writer) -> dict[str, Any]:
-        try:
-            ticket = await staff_queue.claim(_gateway(request).redis, _ticket_id(ticket_id), session.username)
-        except RecordError as exc:
-            raise record_error(exc) from None
+        ticket = await answered(staff_queue.claim(_gateway(request).redis, _ticket_id(ticket_id), session.username))
         return {"ticket": ticket_view(ticket)}
 
     @router.post("/api/staff/tickets/{ticket_id}/messages")
     async def message(request: Request, ticket_id: str, session: Writer) -> dict[str, Any]:
         text = _text_field(await _body(request, settings), "text") or ""
-        try:
-            sent = await staff_queue.add_staff_message(_gateway(request).redis, _ticket_id(ticket_id), session.username, text)
-        except RecordError as exc:
-            raise record_error(exc) from None
+        sent = await answered(
+            staff_queue.add_staff_message(_gateway(request).redis, _ticket_id(ticket_id), session.username, text)
+        )
         return {"ticket": ticket_view(sent.ticket), "inbox_id": sent.inbox_id}
 
     @router.post("/api/staff/tickets/{ticket_id}/notes")
     async def note(request: Request, ticket_id: str, session: Writer) -> dict[str, Any]:
         text = _text_field(await _body(request, settings), "text") or ""
-        try:
-            ticket = await staff_queue.add_note(_gateway(request).redis, _ticket_id(ticket_id), session.username, text)
-        except RecordError as exc:
-            raise record_error(exc) from None
+        ticket = await answered(staff_queue.add_note(_gateway(request).redis, _ticket_id(ticket_id), session.username, text))
         return {"ticket": ticket_view(ticket)}
 
     @router.post("/api/staff/tickets/{ticket_id}/close")
@@ -349,12 +353,11 @@ def create_router(settings: Settings) -> APIRouter:
         return_to_bot = data.get("return_to_bot", True)
         if not isinstance(return_to_bot, bool):
             raise ApiError(422, "wrong_type", messages.STAFF_NOT_A_BOOL, "return_to_bot")
-        try:
-            ticket = await staff_queue.close(
+        ticket = await answered(
+            staff_queue.close(
                 _gateway(request).redis, _ticket_id(ticket_id), session.username, outcome, closing_note, return_to_bot
             )
-        except RecordError as exc:
-            raise record_error(exc) from None
+        )
         return {"ticket": ticket_view(ticket)}
 
     # --- appointments, figures, canned replies -------------------------------------------------------
@@ -374,10 +377,7 @@ def create_router(settings: Settings) -> APIRouter:
             raise ApiError(422, "invalid_value", messages.STAFF_BAD_MARK, "status")
         if len(code) > 32:
             raise ApiError(404, "not_found", NotFound.message)
-        try:
-            booking = await appointments.mark(_gateway(request).redis, code, status, staff=session.username)
-        except RecordError as exc:
-            raise record_error(exc) from None
+        booking = await answered(appointments.mark(_gateway(request).redis, code, status, staff=session.username))
         return {"appointment": booking_view(booking)}
 
     @router.get("/api/staff/stats")
