@@ -151,6 +151,7 @@
       api("POST", "/api/staff/heartbeat").catch(() => {});
     }, 15000);
     state.clock = setInterval(tickClocks, 5000);
+    state.bookings = setInterval(loadAppointments, 30000);  // bookings made in the chat since
   }
 
   function stopLive() {
@@ -158,6 +159,7 @@
     state.events = null;
     clearInterval(state.heartbeat);
     clearInterval(state.clock);
+    clearInterval(state.bookings);
     setLive(false);
   }
 
@@ -433,10 +435,13 @@
   async function loadAppointments() {
     const list = $("appointments");
     let data;
-    try { data = await api("GET", "/api/staff/appointments"); } catch (e) { return; }
+    const picked = $("appt-date").value;
+    const query = picked ? "?date=" + encodeURIComponent(picked) : "";
+    try { data = await api("GET", "/api/staff/appointments" + query); } catch (e) { return; }
+    if (!picked) $("appt-date").value = data.date;  // the county's today, from the server
     clear(list);
     $("appt-count").textContent = String(data.appointments.length);
-    if (!data.appointments.length) list.appendChild(el("li", "今天没有预约。"));
+    if (!data.appointments.length) list.appendChild(el("li", "这天没有预约。"));
     for (const a of data.appointments) {
       const item = el("li");
       item.appendChild(el("div", a.period_label + " · " + a.code + " · " + a.status_label));
@@ -468,6 +473,7 @@
     $("reply-form").addEventListener("submit", onReply);
     $("note-form").addEventListener("submit", onNote);
     $("close-form").addEventListener("submit", onClose);
+    $("appt-date").addEventListener("change", loadAppointments);
     $("reply-text").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-form").requestSubmit();
     });
