@@ -26,10 +26,10 @@ from redis.backoff import ExponentialBackoff
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from bot import health, inbox, messages, staff, things
+from bot import checklist_links, health, inbox, inbox_events, kiosk, messages, staff, things
 from bot.buttons import ButtonMemory
 from bot.config import Settings
-from bot.conversation import InvalidSender, check_sender, conversation_id
+from bot.conversation import InvalidSender, channel_of, check_sender, conversation_id
 from bot.fairuse import Busy, FairUse
 from bot.handoff import router as handoff
 from bot.handoff.handback import HandBack
@@ -70,13 +70,15 @@ def apology(sender: str, text: str, error: str) -> list[dict[str, Any]]:
 
 
 async def reply_to(
-    gateway: Gateway, sender: str, message: str, *, client: str | None = None
+    gateway: Gateway, sender: str, message: str, *, client: str | None = None, channel: str | None = None
 ) -> list[dict[str, Any]]:
     """Rasa's reply to one user message, or a one-message apology when the stack cannot answer.
 
     ``sender`` is the channel's sender id, already validated (``bot.conversation.check_sender``);
     Rasa, Redis and the action server see its conversation id (``bot.conversation``), the replies
     carry ``sender`` as ``recipient_id``. ``client`` is the client's address, when the channel has one.
+    ``channel`` names the channel for Rasa's ``input_channel`` (tickets, cases, ratings and bookings
+    record it); by default it follows from the sender id (``bot.conversation.channel_of``).
 
     Fair use first (``bot.fairuse``; raises :class:`bot.fairuse.Busy`): the rate limits, then one
     message in flight per conversation. A message starting with ``/`` goes to Rasa as an intent only
@@ -101,12 +103,29 @@ async def reply_to(
     conversation = conversation_id(sender)
     await gateway.fair.admit(conversation, client)
     async with gateway.fair.turn(conversation):
-        replies = await _converse(gateway, conversation, message)
+        replies = await _converse(gateway, conversation, message, channel or channel_of(sender))
         await gateway.buttons.remember(conversation, replies)
+        replies = await checklist_links.decorate(gateway.redis, replies, gateway.settings)
     return [{**reply, "recipient_id": sender} for reply in replies]
 
 
-async def _converse(gateway: Gateway, conversation: str, message: str) -> list[dict[str, Any]]:
+RESTART_INTENT = "/restart"  # Rasa's default intent: action_restart wipes the tracker
+
+
+async def restart(gateway: Gateway, sender: str, *, client: str | None = None) -> list[dict[str, Any]]:
+    """Start the sender's conversation afresh (Rasa's ``/restart``), for a channel's own restart
+    command (Telegram ``/restart``). Same fair use and turn as :func:`reply_to`; the intent goes
+    to Rasa directly, so a *typed* ``/restart`` elsewhere is still screened as text
+    (``bot.buttons``). An open handoff ticket is left as it is. Rasa's reply (often ``[]``) or the
+    usual apology."""
+    conversation = conversation_id(sender)
+    await gateway.fair.admit(conversation, client)
+    async with gateway.fair.turn(conversation):
+        replies = await _rasa_reply(gateway, conversation, RESTART_INTENT)
+    return [{**reply, "recipient_id": sender} for reply in replies]
+
+
+async def _converse(gateway: Gateway, conversation: str, message: str, channel: str) -> list[dict[str, Any]]:
     routed = await handoff.route(
         gateway.redis,
         gateway.rasa,
@@ -119,13 +138,13 @@ async def _converse(gateway: Gateway, conversation: str, message: str) -> list[d
         return routed.replies
     before = routed.replies if routed is not None else []
     text = await gateway.buttons.screen(conversation, message)
-    return before + await _rasa_reply(gateway, conversation, text)
+    return before + await _rasa_reply(gateway, conversation, text, channel)
 
 
-async def _rasa_reply(gateway: Gateway, sender: str, message: str) -> list[dict[str, Any]]:
+async def _rasa_reply(gateway: Gateway, sender: str, message: str, channel: str = "rest") -> list[dict[str, Any]]:
     try:
         async with gateway.fair.rasa_slot(gateway.settings.chat_timeout_seconds):
-            replies = await gateway.rasa.send(sender, message)
+            replies = await gateway.rasa.send(sender, message, channel)
     except TimeoutError:
         log.warning("rasa busy: no free place in flight for %gs", gateway.settings.chat_timeout_seconds)
         return apology(sender, messages.RASA_UNAVAILABLE, "rasa_busy")
@@ -293,6 +312,70 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     return _error(500, "internal_error", messages.INTERNAL_ERROR)
 
 
+# --- the shared clients -----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def open_gateway(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    knowledge_loader: Loader = things.default_loader,
+) -> AsyncIterator[Gateway]:
+    """The gateway core's shared clients, with the knowledge preload and the live handoff work
+    started as the settings say; everything is closed on exit. Used by the FastAPI app's lifespan
+    and by channels that run in a process of their own (``python -m bot.telegram``)."""
+    # trust_env=False: calls to local services must not go through an HTTP(S)_PROXY.
+    http = httpx.AsyncClient(
+        transport=transport,
+        trust_env=False,
+        timeout=httpx.Timeout(settings.chat_timeout_seconds, connect=5.0),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+    # A blocking pool: under a burst, requests wait (up to 5 s) for one of the connections instead
+    # of failing with MaxConnectionsError (which would skip the rate limits and the turn lock).
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=5.0,
+        socket_connect_timeout=5.0,
+        socket_timeout=5.0,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1),
+    )
+    redis = Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
+    blocking = records_client.async_client(settings.redis_url, max_connections=settings.inbox_max_waiting + 4)
+    rasa = RasaClient(http, settings)
+    buttons = ButtonMemory(redis, settings.button_payloads_ttl_seconds, settings.button_payloads_max)
+    hand_back = HandBack(redis, rasa, buttons, settings.redis_url)
+    gateway = Gateway(
+        settings=settings,
+        http=http,
+        redis=redis,
+        rasa=rasa,
+        health=HealthChecker(http, redis, settings),
+        knowledge=KnowledgeProvider(knowledge_loader),
+        buttons=buttons,
+        fair=FairUse(redis, settings),
+        hand_back=hand_back,
+        blocking=blocking,
+        inbox_waiting=asyncio.Semaphore(settings.inbox_max_waiting),
+    )
+    live = Live(redis, blocking, hand_back, settings)
+    if settings.knowledge_preload:
+        gateway.knowledge.start()
+    if settings.handoff_live:
+        live.start()
+    try:
+        yield gateway
+    finally:
+        await live.stop()
+        await blocking.aclose()
+        await gateway.knowledge.aclose()
+        hand_back.close()
+        await http.aclose()
+        await redis.aclose()
+
+
 # --- the app ----------------------------------------------------------------------------------------
 
 
@@ -307,58 +390,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # trust_env=False: calls to local services must not go through an HTTP(S)_PROXY.
-        http = httpx.AsyncClient(
-            transport=transport,
-            trust_env=False,
-            timeout=httpx.Timeout(settings.chat_timeout_seconds, connect=5.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
-        # A blocking pool: under a burst, requests wait (up to 5 s) for one of the connections instead
-        # of failing with MaxConnectionsError (which would skip the rate limits and the turn lock).
-        pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=REDIS_CONNECTIONS,
-            timeout=5.0,
-            socket_connect_timeout=5.0,
-            socket_timeout=5.0,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1),
-        )
-        redis = Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
-        blocking = records_client.async_client(settings.redis_url, max_connections=settings.inbox_max_waiting + 4)
-        rasa = RasaClient(http, settings)
-        buttons = ButtonMemory(redis, settings.button_payloads_ttl_seconds, settings.button_payloads_max)
-        hand_back = HandBack(redis, rasa, buttons, settings.redis_url)
-        gateway = Gateway(
-            settings=settings,
-            http=http,
-            redis=redis,
-            rasa=rasa,
-            health=HealthChecker(http, redis, settings),
-            knowledge=KnowledgeProvider(knowledge_loader),
-            buttons=buttons,
-            fair=FairUse(redis, settings),
-            hand_back=hand_back,
-            blocking=blocking,
-            inbox_waiting=asyncio.Semaphore(settings.inbox_max_waiting),
-        )
-        live = Live(redis, blocking, hand_back, settings)
-        app.state.gateway = gateway
-        app.state.health = gateway.health  # read by bot.health's router
-        app.state.knowledge = gateway.knowledge  # read by bot.things' router
-        if settings.knowledge_preload:
-            gateway.knowledge.start()
-        if settings.handoff_live:
-            live.start()
-        try:
+        async with open_gateway(settings, transport=transport, knowledge_loader=knowledge_loader) as gateway:
+            app.state.gateway = gateway
+            app.state.health = gateway.health  # read by bot.health's router
+            app.state.knowledge = gateway.knowledge  # read by bot.things' router
             yield
-        finally:
-            await live.stop()
-            await blocking.aclose()
-            await gateway.knowledge.aclose()
-            hand_back.close()
-            await http.aclose()
-            await redis.aclose()
 
     app = FastAPI(
         title="一件事导办助手 gateway",
@@ -381,6 +417,9 @@ def create_app(
     app.include_router(things.create_router(settings))
     app.include_router(inbox.create_router(settings))
     app.include_router(staff.create_router(settings))  # /api/staff/… and the console at /staff
+    app.include_router(inbox_events.create_router(settings))  # GET /api/chat/{sender}/events (SSE)
+    app.include_router(checklist_links.create_router(settings))  # /c/{token}: checklist links, QR codes
+    app.include_router(kiosk.create_router(settings))  # /kiosk and /api/kiosk/…
 
     too_large = messages.message_too_long(settings.chat_max_chars)
 

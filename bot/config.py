@@ -68,6 +68,26 @@ STAFF_COOKIE_SECURE         0                                   1: the console i
 STAFF_ABANDON_SECONDS       90                                  a claimed ticket whose staff member sent no
                                                                 heartbeat for this long goes back to the queue
 STAFF_CANNED_FILE           bot/staff/canned_replies.yml        the console's canned replies (YAML)
+CHECKLIST_LINK_DAYS         7                                   a checklist link (``/c/<token>``, its QR code)
+                                                                works this many days, then shows nothing
+PUBLIC_BASE_URL             (unset)                             the address phones open, e.g.
+                                                                ``https://yjs.example.gov.cn``; unset: the
+                                                                request's own base URL (docs/kiosk.md)
+KIOSK_IDLE_SECONDS          120                                 kiosk page: untouched this long -> countdown
+KIOSK_COUNTDOWN_SECONDS     20                                  kiosk page: countdown before the wipe
+KIOSK_SITUATIONS_FILE       bot/kiosk/situations.yml            the kiosk's start-screen buttons
+TELEGRAM_TOKEN              (unset)                             the Telegram bot's token; unset: the Telegram
+                                                                channel is off (docs/telegram.md)
+TELEGRAM_MODE               polling                             polling | webhook
+TELEGRAM_WEBHOOK_URL        (unset)                             the public HTTPS URL Telegram posts updates to
+                                                                (webhook mode; required there)
+TELEGRAM_SECRET             (unset)                             the secret-token header Telegram must send
+                                                                (webhook mode; required there)
+TELEGRAM_API_BASE           https://api.telegram.org/bot        the Bot API base URL (the token is appended)
+TELEGRAM_LISTEN_HOST        127.0.0.1                           webhook mode: address the webhook server binds
+TELEGRAM_LISTEN_PORT        8443                                webhook mode: port the webhook server binds
+TELEGRAM_FONT               (unset)                             a CJK font file for the checklist PDF; unset:
+                                                                WenQuanYi Micro Hei, else ``fc-match``
 ==========================  ==================================  =============================================
 
 Empty values count as unset. Bad values (e.g. ``GATEWAY_PORT=abc``) fail at startup with a clear error.
@@ -77,6 +97,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from limits import parse_many
@@ -123,6 +144,19 @@ ENV_FIELDS: dict[str, str] = {
     "STAFF_COOKIE_SECURE": "staff_cookie_secure",
     "STAFF_ABANDON_SECONDS": "staff_abandon_seconds",
     "STAFF_CANNED_FILE": "staff_canned_file",
+    "CHECKLIST_LINK_DAYS": "checklist_link_days",
+    "PUBLIC_BASE_URL": "public_base_url",
+    "KIOSK_IDLE_SECONDS": "kiosk_idle_seconds",
+    "KIOSK_COUNTDOWN_SECONDS": "kiosk_countdown_seconds",
+    "KIOSK_SITUATIONS_FILE": "kiosk_situations_file",
+    "TELEGRAM_TOKEN": "telegram_token",
+    "TELEGRAM_MODE": "telegram_mode",
+    "TELEGRAM_WEBHOOK_URL": "telegram_webhook_url",
+    "TELEGRAM_SECRET": "telegram_secret",
+    "TELEGRAM_API_BASE": "telegram_api_base",
+    "TELEGRAM_LISTEN_HOST": "telegram_listen_host",
+    "TELEGRAM_LISTEN_PORT": "telegram_listen_port",
+    "TELEGRAM_FONT": "telegram_font",
 }
 
 
@@ -179,6 +213,19 @@ class Settings(BaseModel):
     staff_cookie_secure: bool = False
     staff_abandon_seconds: float = Field(default=90.0, ge=15)
     staff_canned_file: str | None = None  # None: bot/staff/canned_replies.yml
+    checklist_link_days: float = Field(default=7.0, gt=0, le=366)
+    public_base_url: str | None = None  # None: the request's base URL (docs/kiosk.md)
+    kiosk_idle_seconds: int = Field(default=120, ge=10, le=3600)
+    kiosk_countdown_seconds: int = Field(default=20, ge=3, le=300)
+    kiosk_situations_file: str | None = None  # None: bot/kiosk/situations.yml
+    telegram_token: str | None = Field(default=None, repr=False)  # secret: kept out of logs
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_url: str | None = None
+    telegram_secret: str | None = Field(default=None, repr=False, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    telegram_listen_host: str = "127.0.0.1"
+    telegram_listen_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_font: str | None = None  # None: WenQuanYi Micro Hei, else fc-match (bot/telegram/document.py)
 
     @field_validator("chat_rate_per_conversation", "chat_rate_per_client", "inbox_rate_per_conversation")
     @classmethod
@@ -188,6 +235,16 @@ class Settings(BaseModel):
         except ValueError as exc:
             raise ValueError(f"not a rate such as '20/minute;200/hour': {exc}") from None
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("not a base URL such as 'https://yjs.example.gov.cn'")
+        return value.strip().rstrip("/")
 
     @property
     def exempt_clients(self) -> frozenset[str]:

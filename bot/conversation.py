@@ -25,6 +25,11 @@ import re
 import unicodedata
 
 ENCODED_PREFIX = "~"
+# Sender ids the channels make themselves start with their prefix, and Rasa's ``input_channel``
+# (recorded on tickets, cases, ratings and bookings) follows from it; any other id is "rest".
+KIOSK_PREFIX = "kiosk-"  # bot.kiosk.session: kiosk-<random>
+TELEGRAM_PREFIX = "tg-"  # bot.telegram: tg-<chat_id>
+CHANNEL_PREFIXES = {KIOSK_PREFIX: "kiosk", TELEGRAM_PREFIX: "telegram"}
 _KEPT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 _ENCODED = re.compile(r"~[A-Za-z0-9_-]+")
 
@@ -48,6 +53,12 @@ def conversation_id(sender: str) -> str:
         return sender
     encoded = base64.urlsafe_b64encode(sender.encode("utf-8")).rstrip(b"=").decode("ascii")
     return ENCODED_PREFIX + encoded
+
+
+def channel_of(sender: str) -> str:
+    """The channel name of a sender id: kiosk, telegram or rest. A label for the records, not a
+    proof: a REST client may pick any id."""
+    return next((name for prefix, name in CHANNEL_PREFIXES.items() if sender.startswith(prefix)), "rest")
 
 
 def is_conversation_id(value: str) -> bool:

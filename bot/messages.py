@@ -146,3 +146,40 @@ def staff_login_locked(seconds: int) -> str:
 
 def staff_text_too_long(limit: int) -> str:
     return f"内容太长了，请不超过{limit}个字。"
+
+# Checklist links (bot/checklist_links.py) and the kiosk page (bot/kiosk/).
+CHECKLIST_DEFAULT_TITLE = "办事材料清单"
+CHECKLIST_LINK_FOOTER = "材料以窗口和官网最新要求为准。有疑问请打 0739-12345。"
+CHECKLIST_LINK_EXPIRED_TITLE = "链接已过期"
+CHECKLIST_LINK_EXPIRED = "这个清单链接已经过期或不存在了。请回到大厅的自助机或小助手那里，再生成一份新的清单。"
+KIOSK_BAD_SENDER = "这台自助机的会话编号不对，请刷新页面后再试。"
+KIOSK_EVENTS_BUSY = "现在连接的人太多了，请稍后再试。"
+KIOSK_LEFT_NOTE = "（自助机提示：群众已离开自助机，本次对话已结束，请不要再回复。）"
+
+
+def checklist_link_until(day: str) -> str:
+    return f"这个链接 {day} 以后就打不开了，需要的话请截图保存。"
+
+# Telegram channel (bot/telegram/; docs/telegram.md).
+TG_GREETING = (
+    "您好！我是邵阳县“一件事”导办小助手。\n"
+    "您想办什么事，直接打字告诉我就行，说家常话也可以，比如“我堂客生了个伢子，要上户口”。\n"
+    "也可以点下面的按钮："
+)
+TG_HELP = (
+    "怎么用小助手：\n"
+    "· 直接打字说您要办的事，我告诉您要带什么材料、去哪里办、要多久。\n"
+    "· 点消息下面的按钮，就是替您回答。\n"
+    "· /human 找工作人员帮忙\n"
+    "· /restart 重新开始\n"
+    f"· 急事请打 {HELPLINE}。"
+)
+TG_RESTARTED = "好的，我们重新开始。您想办什么事，直接告诉我。"
+TG_ONLY_TEXT = "抱歉，小助手只看得懂文字。请直接打字告诉我您要办的事；要找工作人员，请发 /human。"
+TG_EDITED = "小助手看不到修改过的消息。请把要说的话重新发一条给我。"
+TG_PRIVATE_ONLY = "请直接私聊小助手，这样您的事情只有您和工作人员看得到。"
+TG_BUTTON_EXPIRED = "这个按钮已经过期了，请直接打字告诉我您要办的事。"
+TG_STAFF_PREFIX = "工作人员："
+TG_CHECKLIST_CAPTION = "这是您的材料清单，可以保存下来，到窗口时给工作人员看。"
+TG_CHECKLIST_LINK = "手机上也可以打开这个链接看清单："
+TG_CHOSEN = "收到："

@@ -53,7 +53,7 @@ install -D -m 0644 "$ROOT/deploy/journald/yijianshi.conf" /etc/systemd/journald.
 systemctl daemon-reload
 systemctl restart systemd-journald
 systemctl enable yijianshi.target yijianshi-redis.service yijianshi-actions.service \
-  yijianshi-rasa.service yijianshi-gateway.service yijianshi-watchdog.service
+  yijianshi-rasa.service yijianshi-gateway.service yijianshi-telegram.service yijianshi-watchdog.service
 if [[ "$START" == 1 ]]; then
   systemctl start yijianshi.target
   echo "install: started; check with 'systemctl status yijianshi-*' and 'curl -s 127.0.0.1:8080/healthz'"

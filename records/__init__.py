@@ -15,6 +15,7 @@ Modules (each lists its Redis keys in its docstring):
 - ``service_hours`` staff hours, working days, holidays, appointment slots (settings from env)
 - ``appointments``  帮代办 bookings with capacity and codes
 - ``staff_users``   staff accounts (argon2id) and login limiting
+- ``checklist_links`` finished checklists behind a random token, for a phone link / QR code
 - ``errors``        NotFound / Conflict / Invalid (→ 404 / 409 / 422)
 - ``ticket_model``  the handoff ticket (pydantic, schema 1; docs/handoff.md)
 - ``handoff_phrases`` the words that bring the assistant back while a person waits
@@ -42,4 +43,5 @@ Redis keys (all in the database of ``REDIS_URL``; app keys start with ``yjs:``):
 | ``yjs:staff:user:<username>`` | hash (argon2id hash, display name, times) | staff_users |
 | ``yjs:staff:users`` | set of usernames | staff_users |
 | ``yjs:staff:login_fail:<digest>`` | counter with 15 min expiry | staff_users |
+| ``yjs:checklist:link:<token>`` | string (JSON checklist) with expiry (``CHECKLIST_LINK_DAYS``) | checklist_links |
 """

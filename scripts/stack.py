@@ -1,4 +1,5 @@
-"""Start, supervise and stop the whole stack: Redis, action server, Rasa, gateway.
+"""Start, supervise and stop the whole stack: Redis, action server, Rasa, gateway (and the Telegram
+channel when TELEGRAM_TOKEN is set).
 
 Used by ``make run`` (``python scripts/stack.py run``) and by the end-to-end tests, which
 import it and start a private stack on free ports. Standard library only, so it runs on
@@ -34,6 +35,8 @@ Configuration comes from environment variables (defaults in brackets):
   STACK_START_TIMEOUT [240 seconds per service]
   STACK_LOG_MAX_MB [10]  STACK_LOG_FILES [5: files kept per service, the live one included]
   STACK_RASA_STANDBY [1: keep a warm standby Rasa; 0: none]
+  TELEGRAM_TOKEN [unset: no Telegram channel; set: ``python -m bot.telegram`` runs too, supervised
+  like the others; its sign of life is a heartbeat file it touches every 5 s (var/run/telegram.alive)]
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 STANDBY_READY = "rasa_serve: standby ready"  # printed by scripts/rasa_serve.py --standby
-COLOURS = {"redis": "31", "actions": "33", "rasa": "35", "gateway": "36", "stack": "32"}
+COLOURS = {"redis": "31", "actions": "33", "rasa": "35", "gateway": "36", "telegram": "34", "stack": "32"}
+HEARTBEAT_STALE_SECONDS = 20.0  # the Telegram process touches its heartbeat file every 5 s
 
 Probe = Callable[[], "str | None"]
 
@@ -112,6 +116,7 @@ class StackConfig:
     probe_timeout: float = 2.0
     hung_after: int = 3
     rasa_standby: bool = True
+    telegram: bool = False  # run the Telegram channel (python -m bot.telegram); from_env: TELEGRAM_TOKEN set
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -132,6 +137,7 @@ class StackConfig:
             log_max_bytes=_int_env("STACK_LOG_MAX_MB", 10) * 1024 * 1024,
             log_files=_int_env("STACK_LOG_FILES", 5),
             rasa_standby=os.environ.get("STACK_RASA_STANDBY", "1") != "0",
+            telegram=bool(env.get("TELEGRAM_TOKEN", "").strip()),
         )
 
     @classmethod
@@ -148,6 +154,10 @@ class StackConfig:
             log_dir=workdir / "log",
             run_dir=workdir / "run",
         )
+
+    @property
+    def telegram_heartbeat(self) -> Path:
+        return self.run_dir / "telegram.alive"
 
     @property
     def redis_host(self) -> str:
@@ -193,6 +203,7 @@ class StackConfig:
             RASA_TELEMETRY_ENABLED=os.environ.get("RASA_TELEMETRY_ENABLED", "false"),
             SANIC_HOST="127.0.0.1",  # rasa-sdk binds 0.0.0.0 unless told
             PYTHONUNBUFFERED="1",
+            TELEGRAM_HEARTBEAT_FILE=str(self.telegram_heartbeat),
         )
         env.update(self.extra_env)
         return env
@@ -238,6 +249,15 @@ def http_ok(url: str, timeout: float = 2.0, accept: tuple[int, ...] = (200,)) ->
         return None if exc.code in accept else f"HTTP {exc.code}"
     except (OSError, ValueError) as exc:
         return str(exc) or type(exc).__name__
+
+
+def file_fresh(path: Path, max_age: float) -> str | None:
+    """Healthy when ``path`` was modified within ``max_age`` seconds (a heartbeat file)."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        return "no heartbeat yet"
+    return None if age <= max_age else f"heartbeat {age:.0f}s old"
 
 
 def redis_ok(host: str, port: int, password: str | None = None, timeout: float = 2.0) -> str | None:
@@ -606,6 +626,8 @@ def health_probes(c: StackConfig) -> dict[str, Probe]:
         # The gateway is alive when it answers /healthz at all (503 = a dependency is down). Its
         # own checks may each take HEALTH_TIMEOUT_SECONDS (2 s) when a dependency hangs: wait longer.
         "gateway": lambda: http_ok(f"{c.gateway_url}/healthz", t + 3, accept=(200, 503)),
+        # No port in polling mode: the process touches a file every 5 s while its event loop runs.
+        "telegram": lambda: file_fresh(c.telegram_heartbeat, HEARTBEAT_STALE_SECONDS),
     }
 
 
@@ -636,6 +658,8 @@ class Stack:
              probes["rasa"]),
             ("gateway", [app_py, "-m", "bot"], probes["gateway"]),
         ]
+        if c.telegram:  # its token reaches it through the environment only
+            items.append(("telegram", [app_py, "-m", "bot.telegram"], probes["telegram"]))
         return items
 
     def _write_redis_conf(self) -> None:
@@ -752,6 +776,7 @@ class Stack:
         (c.run_dir / "stack.pid").write_text(f"{os.getpid()} {start_time(os.getpid())}\n")
         if c.manage_redis:
             self._write_redis_conf()
+        c.telegram_heartbeat.unlink(missing_ok=True)  # a stale one would look healthy
         env = c.env()
         try:
             for name, cmd, probe in self._commands():
@@ -858,7 +883,9 @@ def run_forever() -> int:
         f"  Rasa         {config.rasa_url}   (API token in var/rasa_token or RASA_TOKEN)\n"
         f"  actions      {config.action_url}\n"
         f"  redis        {config.redis_url}\n"
-        f"Logs: {config.log_dir}/<service>.log (at most {config.log_files} x "
+        + (f"  telegram     on ({os.environ.get('TELEGRAM_MODE') or 'polling'}; see docs/telegram.md)\n"
+           if config.telegram else "  telegram     off (set TELEGRAM_TOKEN to start it)\n")
+        + f"Logs: {config.log_dir}/<service>.log (at most {config.log_files} x "
         f"{config.log_max_bytes // (1024 * 1024)} MB each). A service that dies is restarted.\n"
         "Press Ctrl-C to stop everything.\n",
         flush=True,

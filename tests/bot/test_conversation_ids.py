@@ -11,6 +11,7 @@ import pytest
 from bot.config import Settings
 from bot.conversation import (
     InvalidSender,
+    channel_of,
     check_sender,
     conversation_id,
     is_conversation_id,
@@ -79,3 +80,9 @@ def test_unusable_sender_ids_are_refused(sender: str, reason: str) -> None:
 @pytest.mark.parametrize("sender", ["web:42", "a/b", "张三", "x y", ".", "..", "a" * 128])
 def test_usable_sender_ids_pass(sender: str) -> None:
     assert check_sender(sender, 128) == sender
+
+
+def test_the_channel_follows_from_the_sender_id() -> None:
+    assert channel_of("kiosk-AbCdEfGhIjKlMnOpQrStUv") == "kiosk"
+    assert channel_of("tg-123456") == "telegram"
+    assert channel_of("web:42") == channel_of("张三") == channel_of("kiosk") == "rest"
