@@ -2,7 +2,7 @@
 
 systemd restarts a service whose process exits (``Restart=on-failure``), but not one that hangs: an
 action server that holds its port and never answers keeps every chat turn waiting. This loop probes
-the action server, Rasa and the gateway exactly as ``make run``'s supervisor does
+the action server, Rasa, the gateway and the Telegram channel exactly as ``make run``'s supervisor does
 (``scripts/stack.py``: ``health_probes``; one probe every 2 s with a 2 s time-out, 3 failures in a row
 = hung) and then runs ``systemctl restart yijianshi-<service>.service``. Only a unit that systemd
 reports ``active`` is judged (one that is starting or failed is systemd's business), and after a
@@ -25,7 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stack  # noqa: E402  (scripts/stack.py, standard library only)
 
-WATCHED = ("actions", "rasa", "gateway")  # Redis does not hang in a way a restart cures
+# Redis does not hang in a way a restart cures. Telegram is judged by its heartbeat file
+# (TELEGRAM_HEARTBEAT_FILE), and only while its unit is active (it exits when no token is set).
+WATCHED = ("actions", "rasa", "gateway", "telegram")
 
 
 def unit(service: str) -> str:

@@ -117,6 +117,7 @@ class StackConfig:
     hung_after: int = 3
     rasa_standby: bool = True
     telegram: bool = False  # run the Telegram channel (python -m bot.telegram); from_env: TELEGRAM_TOKEN set
+    telegram_heartbeat_file: Path | None = None  # from_env: TELEGRAM_HEARTBEAT_FILE; None = run_dir/telegram.alive
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -138,6 +139,7 @@ class StackConfig:
             log_files=_int_env("STACK_LOG_FILES", 5),
             rasa_standby=os.environ.get("STACK_RASA_STANDBY", "1") != "0",
             telegram=bool(env.get("TELEGRAM_TOKEN", "").strip()),
+            telegram_heartbeat_file=Path(v) if (v := env.get("TELEGRAM_HEARTBEAT_FILE", "").strip()) else None,
         )
 
     @classmethod
@@ -157,7 +159,7 @@ class StackConfig:
 
     @property
     def telegram_heartbeat(self) -> Path:
-        return self.run_dir / "telegram.alive"
+        return self.telegram_heartbeat_file or self.run_dir / "telegram.alive"
 
     @property
     def redis_host(self) -> str:
