@@ -18,6 +18,7 @@ current directory).
 | KNOWLEDGE_FUSION           | score                                     | score (weighted normalised) or rrf        |
 | KNOWLEDGE_DENSE_WEIGHT     | see `DEFAULT_DENSE_WEIGHT`                | dense share in score fusion (0..1)        |
 | KNOWLEDGE_EVAL_DIR         | knowledge/eval                            | dev split used to calibrate verdicts      |
+| KNOWLEDGE_TORCH_THREADS    | 1                                         | torch threads for the embedding model     |
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ def dense_weight(finetuned: bool) -> float:
     if raw:
         return min(1.0, max(0.0, float(raw)))
     return DEFAULT_DENSE_WEIGHT_FINETUNED if finetuned else DEFAULT_DENSE_WEIGHT
+
+
+def torch_threads() -> int:
+    """Intra-op threads torch uses for the embedding model (process-wide; see `knowledge.search.dense`)."""
+    raw = os.environ.get("KNOWLEDGE_TORCH_THREADS", "").strip()
+    return max(1, int(raw)) if raw else 1
 
 
 def ensure_offline() -> None:

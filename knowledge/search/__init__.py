@@ -3,7 +3,7 @@
 Modules, one job each:
 - `text`: normalisation and tokenisation;
 - `lexical`: BM25 (rank_bm25 for the statistics, a sparse matrix for fast queries);
-- `dense`: sentence embeddings (sentence-transformers at build time, a numpy encoder for queries);
+- `dense`: sentence embeddings (sentence-transformers, one model per process for documents and queries);
 - `finetune`: optional set-up-time fine-tuning of the embedding model;
 - `fusion`: per-theme aggregation and score / rank fusion;
 - `calibration`: turning fused scores into 0..1 confidences and verdicts;

@@ -1,167 +1,160 @@
-"""Sentence embeddings.
+"""Sentence embeddings, through sentence-transformers.
 
-Documents are encoded at build time with sentence-transformers (batched, once,
-cached by the index). Queries are encoded by `NumpyEncoder`, a small numpy
-re-implementation of the same BERT forward pass + mean pooling + L2
-normalisation, reading the same weights (``model.safetensors``) and tokenizer
-(``tokenizer.json``). Importing sentence-transformers costs ~6 s on this
-machine, torch alone ~1.5 s; the numpy encoder loads in well under a second,
-so the service starts fast. ``tests/knowledge/test_search.py`` checks that the
-two encoders agree.
+One `Encoder` per model directory and process (`get_encoder`): it loads the model with
+``SentenceTransformer(path, device="cpu")`` once and serves both sides, the documents in
+batches at build time and each query at search time. Any sentence-transformers model
+directory works (whatever its architecture, pooling, dense or normalisation modules); the
+embeddings are L2-normalised so the dot product is the cosine.
 
-Only BERT models with mean pooling and normalisation are supported by the numpy
-encoder (all-MiniLM-L6-v2 and models fine-tuned from it).
+Importing sentence-transformers (torch, transformers, scikit-learn) and loading the model take
+~9 s on the 2-core machine (8 s of it the imports; the numpy forward pass this replaced started
+in ~1 s), and the process's resident memory grows from ~270 MB to ~600–700 MB. `build_index`
+therefore starts loading the model in a background thread (`Encoder.start`) while the index is
+read, and the `Searcher` waits for it, so a built service answers at full speed from its first
+query. Query encoding costs ~1.3x the numpy pass's CPU; torch runs on one thread by default
+(``KNOWLEDGE_TORCH_THREADS``: two threads stall when other jobs share the cores). Figures and
+method: docs/search.md, ``make bench-search``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from knowledge import config
 
+log = logging.getLogger(__name__)
+
+#: Files of a model directory that do not change what it computes (left out of `model_id`).
+_NOT_THE_MODEL = frozenset({"README.md", ".gitattributes", "FINETUNE_COMPLETE.json"})
+_WHOLE_FILE_LIMIT = 1 << 20  # bigger files (weights) are identified by size + first and last MiB
+
 
 def model_id(path: Path) -> str:
-    """Identity of a model directory for cache keys: path + weights file size and content digest."""
-    weights = path / "model.safetensors"
-    digest = hashlib.sha256(str(path.resolve()).encode())
-    if weights.exists():
-        stat = weights.stat()
-        digest.update(f"{stat.st_size}".encode())
-        with weights.open("rb") as fh:  # head + tail is enough to tell models apart, and fast
-            digest.update(fh.read(1 << 20))
-            fh.seek(max(0, stat.st_size - (1 << 20)))
-            digest.update(fh.read())
+    """Identity of a model directory for cache keys.
+
+    Covers the resolved path and every file of the directory (weights in any format, the
+    modules, pooling, tokenizer and model configurations), so replacing the weights or
+    changing, say, the pooling in place gives a new id. Big files count by size + first and
+    last MiB, which tells models apart and is fast.
+    """
+    path = Path(path)
+    digest = hashlib.sha256(b"model-id-v2\x1e" + str(path.resolve()).encode())
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.name not in _NOT_THE_MODEL
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        for item in files:
+            size = item.stat().st_size
+            digest.update(f"\x1e{item.relative_to(path).as_posix()}\x1f{size}\x1f".encode())
+            with item.open("rb") as fh:
+                digest.update(fh.read(_WHOLE_FILE_LIMIT))
+                if size > _WHOLE_FILE_LIMIT:
+                    fh.seek(max(_WHOLE_FILE_LIMIT, size - _WHOLE_FILE_LIMIT))
+                    digest.update(fh.read())
     return digest.hexdigest()[:16]
 
 
-def _check_supported(path: Path) -> None:
-    pooling = path / "1_Pooling" / "config.json"
-    if pooling.exists():
-        cfg = json.loads(pooling.read_text())
-        mean = cfg.get("pooling_mode") == "mean" or (  # sentence-transformers >= 6 / older configs
-            cfg.get("pooling_mode_mean_tokens", False) and not cfg.get("pooling_mode_cls_token", False)
-        )
-        if not mean:
-            raise ValueError(f"{path}: only mean pooling is supported by the numpy encoder")
-    bert = json.loads((path / "config.json").read_text())
-    if bert.get("model_type") != "bert" or bert.get("hidden_act") != "gelu":
-        raise ValueError(f"{path}: only BERT models with gelu are supported by the numpy encoder")
+class Encoder:
+    """A sentence-transformers model, loaded once, encoding queries one at a time and documents in batches.
 
+    Torch runs on ``KNOWLEDGE_TORCH_THREADS`` intra-op threads (1 by default): a query is a few dozen
+    tokens, where a second thread gains little (measured in docs/search.md) and would spin on the
+    core the gateway and the action server share. The setting is process-wide in torch.
+    """
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
-
-
-class NumpyEncoder:
-    """BERT + mean pooling + normalisation in numpy, for one query at a time."""
-
-    def __init__(self, path: Path, max_length: int = 256) -> None:
-        from safetensors.numpy import load_file
-        from scipy.special import erf
-        from tokenizers import Tokenizer
-
-        _check_supported(path)
-        self.path = path
-        self._erf = erf
-        cfg = json.loads((path / "config.json").read_text())
-        self.heads = int(cfg["num_attention_heads"])
-        self.layers = int(cfg["num_hidden_layers"])
-        self.eps = float(cfg.get("layer_norm_eps", 1e-12))
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        # sentence-transformers truncates at max_seq_length (older configs) or at the tokenizer's own
-        # truncation length (newer saves); use the same limit so both encoders agree.
-        sbert = path / "sentence_bert_config.json"
-        sbert_cfg = json.loads(sbert.read_text()) if sbert.exists() else {}
-        if "max_seq_length" in sbert_cfg:
-            max_length = int(sbert_cfg["max_seq_length"])
-        elif self.tokenizer.truncation:
-            max_length = int(self.tokenizer.truncation["max_length"])
-        self.max_length = min(max_length, int(cfg.get("max_position_embeddings", 512)))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_length)
-        raw = load_file(str(path / "model.safetensors"))
-        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in raw else ""
-        self.w = {k[len(prefix) :]: v.astype(np.float32) for k, v in raw.items() if k.startswith(prefix)}
-        # Pre-transpose the linear layers once: x @ W.T  ->  x @ Wt
-        for key in list(self.w):
-            if key.endswith(".weight") and self.w[key].ndim == 2 and key.startswith("encoder."):
-                self.w[key] = np.ascontiguousarray(self.w[key].T)
-        self.dim = self.w["embeddings.word_embeddings.weight"].shape[1]
-        self._lock = threading.Lock()
-
-    def _gelu(self, x: np.ndarray) -> np.ndarray:
-        return 0.5 * x * (1.0 + self._erf(x * np.float32(1.0 / np.sqrt(2.0))))
-
-    def encode(self, text: str) -> np.ndarray:
-        ids = np.asarray(self.tokenizer.encode(text).ids, dtype=np.int64)
-        w = self.w
-        n = len(ids)
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:n]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-        h = self.heads
-        d = self.dim // h
-        scale = np.float32(1.0 / np.sqrt(d))
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-            q = x @ w[p + "attention.self.query.weight"] + w[p + "attention.self.query.bias"]
-            k = x @ w[p + "attention.self.key.weight"] + w[p + "attention.self.key.bias"]
-            v = x @ w[p + "attention.self.value.weight"] + w[p + "attention.self.value.bias"]
-            q = q.reshape(n, h, d).transpose(1, 0, 2)
-            k = k.reshape(n, h, d).transpose(1, 2, 0)
-            v = v.reshape(n, h, d).transpose(1, 0, 2)
-            att = (q @ k) * scale
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(1, 0, 2).reshape(n, self.dim)
-            a = ctx @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
-            x = _layer_norm(
-                a + x,
-                w[p + "attention.output.LayerNorm.weight"],
-                w[p + "attention.output.LayerNorm.bias"],
-                self.eps,
-            )
-            m = self._gelu(x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"])
-            m = m @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
-            x = _layer_norm(m + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
-        pooled = x.mean(0)
-        norm = float(np.linalg.norm(pooled))
-        return (pooled / norm if norm > 0 else pooled).astype(np.float32)
-
-
-class DocEncoder:
-    """Batch encoding with sentence-transformers (build time only; slow to import)."""
-
-    calls = 0  # how many times `encode` ran in this process (tests check cache reuse)
+    batch_calls = 0  # how many times `encode_many` ran in this process (tests check cache reuse)
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = Path(path)
         self._model = None
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.load_seconds: float | None = None
 
-    def _load(self):  # noqa: ANN202 - SentenceTransformer type would force the import
-        if self._model is None:
-            config.ensure_offline()
-            from sentence_transformers import SentenceTransformer
+    # ---- loading ----
 
-            self._model = SentenceTransformer(str(self.path), device="cpu")
+    def start(self) -> Encoder:
+        """Begin loading in a background thread (idempotent); `encode` waits for it."""
+        with self._lock:
+            if self._model is None and self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._load_quietly, name="knowledge-encoder", daemon=True
+                )
+                self._thread.start()
+        return self
+
+    def _load_quietly(self) -> None:
+        try:
+            self.load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the first caller of `load`
+            self._error = exc
+            log.exception("could not load the embedding model %s", self.path)
+
+    def load(self):  # noqa: ANN201 - SentenceTransformer; the type would force the slow import
+        """The model, loaded now if no one loaded it yet (thread-safe, loads once)."""
+        if self._model is not None:
+            return self._model
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+            if self._model is not None:
+                return self._model
+            if self._error is not None:
+                raise RuntimeError(f"embedding model {self.path} failed to load") from self._error
+        with self._lock:
+            if self._model is None:
+                started = time.perf_counter()
+                config.ensure_offline()
+                import torch
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # no "Loading weights" bar in the service log
+                torch.set_num_threads(config.torch_threads())
+                model = SentenceTransformer(str(self.path), device="cpu")
+                model.eval()
+                self.load_seconds = time.perf_counter() - started
+                log.info("embedding model %s loaded in %.2f s", self.path, self.load_seconds)
+                self._model = model
         return self._model
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        DocEncoder.calls += 1
+    @property
+    def ready(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dimension(self) -> int:
+        model = self.load()
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = get_dim()
+        return int(dim) if dim else int(self.encode("x").shape[-1])
+
+    # ---- encoding ----
+
+    def encode(self, text: str) -> np.ndarray:
+        """One query → a unit vector (float32)."""
+        vec = self.load().encode(
+            text, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vec, dtype=np.float32)
+
+    def encode_many(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Documents → unit vectors, one row each (float32)."""
+        Encoder.batch_calls += 1
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        model = self._load()
-        emb = model.encode(
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        emb = self.load().encode(
             texts,
             batch_size=batch_size,
             normalize_embeddings=True,
@@ -169,3 +162,17 @@ class DocEncoder:
             show_progress_bar=False,
         )
         return np.asarray(emb, dtype=np.float32)
+
+
+_encoders: dict[str, Encoder] = {}
+_encoders_lock = threading.Lock()
+
+
+def get_encoder(path: Path) -> Encoder:
+    """The process-wide encoder of a model directory (one model in memory per directory)."""
+    key = str(Path(path).resolve())
+    with _encoders_lock:
+        encoder = _encoders.get(key)
+        if encoder is None:
+            encoder = _encoders[key] = Encoder(Path(path))
+        return encoder

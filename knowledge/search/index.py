@@ -12,7 +12,7 @@ Cache (``KNOWLEDGE_CACHE_DIR``; files are written atomically):
   fusion settings and the dev files' content;
 - ``models/ft-<hash>/``: the optional fine-tuned model (see `knowledge.search.finetune`).
 A query costs one tokenisation, one sparse and one dense matrix-vector product, and one
-encoder forward pass.
+encoder forward pass (sentence-transformers, see `knowledge.search.dense`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from knowledge.models import Theme
 from knowledge.search import calibration as calib
 from knowledge.search.colloquial import Colloquial
 from knowledge.search.colloquial import load as load_colloquial
-from knowledge.search.dense import DocEncoder, NumpyEncoder, model_id
+from knowledge.search.dense import Encoder, get_encoder, model_id
 from knowledge.search.fusion import aggregate, fuse
 from knowledge.search.lexical import LexicalIndex
 from knowledge.search.text import Tokenizer, normalise, strip_boilerplate
@@ -43,6 +43,8 @@ from knowledge.search.text import Tokenizer, normalise, strip_boilerplate
 log = logging.getLogger(__name__)
 
 INDEX_VERSION = "idx-v1"
+#: How queries are encoded; part of the calibration key (the calibration sees query cosines).
+QUERY_ENCODER = "sentence-transformers"
 
 #: Field weights per ranker (0 = the ranker ignores that field). Tuned on the dev split.
 LEXICAL_FIELDS: dict[str, float] = {
@@ -147,7 +149,7 @@ def load_or_encode(texts: list[str], model: Path, cache: Path) -> np.ndarray:
             return np.load(path)
         except (OSError, ValueError):
             log.warning("unreadable embedding cache %s: re-encoding", path)
-    emb = DocEncoder(model).encode(texts)
+    emb = get_encoder(model).encode_many(texts)
     buf = _NpyBuffer()
     np.save(buf, emb)
     _atomic_write(path, buf.getvalue())
@@ -200,6 +202,8 @@ def build_index(
     codes, titles, docs, starts = build_docs(themes)
     model = resolve_model(themes, cache, train) if dense else None
     model_key = model_id(model) if model is not None else None
+    if model is not None:
+        get_encoder(model).start()  # torch + sentence-transformers load while the index loads
     key = _digest(
         INDEX_VERSION,
         [(d.code, d.field, d.text) for d in docs],
@@ -225,7 +229,7 @@ def build_index(
         # Only documents the dense ranker looks at are encoded; the others stay zero.
         wanted = np.flatnonzero(dense_w > 0)
         encoded = load_or_encode([dense_text(docs[i].text) for i in wanted], model, cache)
-        embeddings = np.zeros((len(docs), encoded.shape[1] if encoded.size else 384), dtype=np.float32)
+        embeddings = np.zeros((len(docs), encoded.shape[1]), dtype=np.float32)
         embeddings[wanted] = encoded
     index = SearchIndex(
         key=key,
@@ -266,7 +270,7 @@ class Searcher:
         fusion: str | None = None,
         dense_weight: float | None = None,
         calibrator: calib.Calibrator | None = None,
-        encoder: NumpyEncoder | None = None,
+        encoder: Encoder | None = None,
         colloquial: Colloquial | None = None,
     ) -> None:
         self.index = index
@@ -279,14 +283,22 @@ class Searcher:
         self.dense_weight = config.dense_weight(finetuned) if dense_weight is None else dense_weight
         self.encoder = encoder
         if self.encoder is None and index.embeddings is not None and index.model_path:
-            self.encoder = NumpyEncoder(Path(index.model_path))
+            # One model per process and directory, already loading since `build_index`; wait for
+            # it here so that a built service answers at full speed from its first query.
+            self.encoder = get_encoder(Path(index.model_path))
+            self.encoder.load()
         self.calibrator = calibrator or calib.DEFAULT
         self._lock = threading.Lock()
 
     @property
     def settings_key(self) -> str:
         return _digest(
-            self.index.key, self.fusion, round(self.dense_weight, 4), calib.FEATURES, self.colloquial.fingerprint
+            self.index.key,
+            self.fusion,
+            round(self.dense_weight, 4),
+            calib.FEATURES,
+            self.colloquial.fingerprint,
+            QUERY_ENCODER if self.index.embeddings is not None else None,
         )
 
     def lexical_scores(self, query: str) -> np.ndarray:

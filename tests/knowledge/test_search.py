@@ -11,7 +11,7 @@ from rank_bm25 import BM25Okapi
 from knowledge import config
 from knowledge.models import FAQ, Provenance, SubMatter, Theme
 from knowledge.search import calibration as calib
-from knowledge.search.dense import DocEncoder, NumpyEncoder
+from knowledge.search.dense import Encoder, get_encoder, model_id
 from knowledge.search.fusion import aggregate, rrf_fusion, score_fusion
 from knowledge.search.index import Searcher, build_index, theme_docs
 from knowledge.search.lexical import LexicalIndex
@@ -130,35 +130,27 @@ def test_fusions_prefer_agreement() -> None:
 @pytest.fixture(scope="module")
 def dense_index(tmp_path_factory, tokenizer: Tokenizer, themes):
     cache = tmp_path_factory.mktemp("cache")
-    before = DocEncoder.calls
+    before = Encoder.batch_calls
     index = build_index(themes, cache=cache, tokenizer=tokenizer, dense=True)
-    return cache, index, DocEncoder.calls - before
+    return cache, index, Encoder.batch_calls - before
 
 
 def test_cache_is_reused_without_re_encoding(dense_index, tokenizer: Tokenizer, themes) -> None:
     cache, first, encoded = dense_index
     assert encoded == 1 and first.embeddings is not None
-    calls = DocEncoder.calls
+    calls = Encoder.batch_calls
     again = build_index(themes, cache=cache, tokenizer=tokenizer, dense=True)
-    assert DocEncoder.calls == calls  # loaded from the index cache
+    assert Encoder.batch_calls == calls  # loaded from the index cache
     assert again.key == first.key
     np.testing.assert_array_equal(again.embeddings, first.embeddings)
     for pkl in cache.glob("index-*.pkl"):  # index gone, embeddings cached: still no re-encode
         pkl.unlink()
     build_index(themes, cache=cache, tokenizer=tokenizer, dense=True)
-    assert DocEncoder.calls == calls
+    assert Encoder.batch_calls == calls
     changed = dict(themes)
     changed["T2"] = themes["T2"].model_copy(update={"phrasings": ["办退休", "到年纪了领养老金"]})
     build_index(changed, cache=cache, tokenizer=tokenizer, dense=True)
-    assert DocEncoder.calls == calls + 1  # content changed: encoded again
-
-
-def test_numpy_encoder_matches_sentence_transformers() -> None:
-    path = config.model_path()
-    texts = ["生了小孩要上户口", "social security card", "社保卡 3600 补贴"]
-    reference = DocEncoder(path).encode(texts)
-    ours = np.vstack([NumpyEncoder(path).encode(t) for t in texts])
-    assert np.all(np.sum(reference * ours, axis=1) > 0.9999)
+    assert Encoder.batch_calls == calls + 1  # content changed: encoded again
 
 
 def test_dense_side_scores_every_theme(dense_index, tokenizer: Tokenizer) -> None:
@@ -191,20 +183,66 @@ def test_calibration_fit_orders_and_thresholds() -> None:
     assert cal.report["oos_rejected"] > 0.9
 
 
-def test_numpy_encoder_reads_new_style_configs(tmp_path) -> None:
-    """Models saved by sentence-transformers >= 6 (e.g. the fine-tuned one) use another pooling config."""
-    import json
+# ---- any sentence-transformers model ----
 
-    base = config.model_path()
-    for item in base.iterdir():
-        if item.is_file():
-            (tmp_path / item.name).symlink_to(item)
-    (tmp_path / "1_Pooling").mkdir()
-    (tmp_path / "1_Pooling" / "config.json").write_text(
-        json.dumps({"embedding_dimension": 384, "pooling_mode": "mean"})
-    )
-    vec = NumpyEncoder(tmp_path).encode("退休")
-    np.testing.assert_allclose(vec, NumpyEncoder(base).encode("退休"), atol=1e-6)
-    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "cls"}))
-    with pytest.raises(ValueError):
-        NumpyEncoder(tmp_path)
+
+def _save_model(path, pooling: str, dense_to: int | None = None):
+    """A sentence-transformers model built offline from the installed one's transformer."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+
+    torch.manual_seed(0)
+    transformer = models.Transformer(str(config.model_path()))
+    dim = transformer.get_embedding_dimension()
+    modules = [transformer, models.Pooling(dim, pooling_mode=pooling)]
+    if dense_to:
+        modules.append(models.Dense(dim, dense_to))
+    modules.append(models.Normalize())
+    SentenceTransformer(modules=modules, device="cpu").save(str(path))
+    return path
+
+
+def test_model_id_covers_any_model_directory(tmp_path) -> None:
+    """Weights in any format, and the module configs (pooling) count; a README does not."""
+    model = tmp_path / "m"
+    (model / "1_Pooling").mkdir(parents=True)
+    (model / "pytorch_model.bin").write_bytes(b"w" * 3_000_000)  # no model.safetensors
+    (model / "1_Pooling" / "config.json").write_text('{"pooling_mode": "mean"}')
+    (model / "README.md").write_text("a model")
+    first = model_id(model)
+    (model / "README.md").write_text("the same model, described better")
+    assert model_id(model) == first
+    (model / "1_Pooling" / "config.json").write_text('{"pooling_mode": "cls"}')
+    pooled = model_id(model)
+    assert pooled != first
+    (model / "pytorch_model.bin").write_bytes(b"w" * 2_999_999 + b"x")  # last byte of big weights
+    assert model_id(model) != pooled
+
+
+def test_pooling_of_the_model_is_honoured(tmp_path) -> None:
+    """A CLS-pooled model's query vector is its first token's embedding, normalised."""
+    path = _save_model(tmp_path / "cls", "cls")
+    encoder = Encoder(path)
+    vec = encoder.encode("生了小孩要上户口")
+    tokens = encoder.load().encode("生了小孩要上户口", output_value="token_embeddings", convert_to_numpy=True)
+    first = np.asarray(tokens[0], dtype=np.float32)
+    np.testing.assert_allclose(vec, first / np.linalg.norm(first), atol=1e-5)
+    mean_pooled = get_encoder(config.model_path()).encode("生了小孩要上户口")
+    assert float(vec @ mean_pooled) < 0.999  # not the stock model's mean pooling
+
+
+def test_other_model_architecture_loads_and_searches(
+    tmp_path, monkeypatch, tokenizer: Tokenizer, themes
+) -> None:
+    """A county's own model (here CLS pooling + a 64-d dense projection) is used as it is."""
+    path = _save_model(tmp_path / "cls-dense64", "cls", dense_to=64)
+    monkeypatch.setenv("KNOWLEDGE_MODEL_PATH", str(path))
+    monkeypatch.setenv("KNOWLEDGE_FINETUNE", "0")
+    index = build_index(themes, cache=tmp_path / "cache", tokenizer=tokenizer, dense=True)
+    assert index.model_path == str(path) and index.embeddings is not None
+    assert index.embeddings.shape == (len(index.docs), 64)
+    searcher = Searcher(index, tokenizer, fusion="score", dense_weight=1.0)
+    assert searcher.encoder is get_encoder(path)  # loaded once, shared with the build…
+    assert searcher.encoder.ready  # …and ready before the first query
+    assert index.codes[int(searcher.rank("开办餐饮店").order[0])] == "T3"
+    assert searcher.encoder.encode("开办餐饮店").shape == (64,)
