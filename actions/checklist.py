@@ -165,7 +165,11 @@ class ActionChecklist(Action):
             logger.exception("knowledge lookup failed for the checklist")
             return answer_service_error(dispatcher)
         if not themes:
-            if naming or maybe_answer:  # the usual search answer (buttons when it is close)
+            # An "answer" typed with no checklist and no matter yet is a new message, not an
+            # answer: "…我当爸爸的去办新生儿出生一件事要带什么" read as inform_fact gets its guide
+            # (issue #13: naming the one thing always works, outside the checklist too).
+            typed_without_context = answering and not text.startswith("/")
+            if naming or maybe_answer or typed_without_context:  # the usual answer (buttons when close)
                 return [FollowupAction(FIND_THING)]
             dispatcher.utter_message(text=render.render_ask_which())
             return []

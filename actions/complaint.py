@@ -45,6 +45,21 @@ def complaint_text(case_id: str | None) -> str:
     )
 
 
+async def record_complaint(tracker: Tracker) -> str | None:
+    """File the person's latest words as a complaint case; its number, or None when it could not be
+    written (too many lately, Redis down: the person is still pointed to 12345)."""
+    try:
+        case = await asyncio.to_thread(
+            file_case, CaseKind.complaint, tracker.sender_id, lambda cid: complaint_case(tracker, cid)
+        )
+    except WriteLimited:
+        return None
+    except Exception:
+        logger.exception("could not record the complaint of %s", tracker.sender_id)
+        return None
+    return case.id
+
+
 class ActionRecordComplaint(Action):
     def name(self) -> str:
         return "action_record_complaint"
@@ -52,16 +67,6 @@ class ActionRecordComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        try:
-            case = await asyncio.to_thread(
-                file_case, CaseKind.complaint, tracker.sender_id, lambda cid: complaint_case(tracker, cid)
-            )
-        except WriteLimited:  # many complaints lately: still pointed to 12345, nothing more recorded
-            dispatcher.utter_message(text=complaint_text(None))
-            return []
-        except Exception:
-            logger.exception("could not record the complaint of %s", tracker.sender_id)
-            dispatcher.utter_message(text=complaint_text(None))
-            return []
-        dispatcher.utter_message(text=complaint_text(case.id))
-        return [SlotSet(SLOT_CASE_ID, case.id)]
+        case_id = await record_complaint(tracker)
+        dispatcher.utter_message(text=complaint_text(case_id))
+        return [SlotSet(SLOT_CASE_ID, case_id)] if case_id else []

@@ -16,9 +16,6 @@ class ActionSettings:
     centre_hours: str = "工作日 9:00–12:00，13:30–17:00"
     # At most this many candidates are offered when the match is ambiguous.
     max_candidates: int = 3
-    # Below the search's "none" threshold, a best match at least this likely is offered as a
-    # question ("您是想办【退休“一件事”】吗？") instead of "not sure" (knowledge.service scores).
-    guess_min: float = 0.3
     # Long official notes are cut to keep each line short.
     max_condition_chars: int = 40
     max_material_chars: int = 60
@@ -41,7 +38,6 @@ def load_settings() -> ActionSettings:
         centre_address=os.environ.get("ACTIONS_CENTRE_ADDRESS", defaults.centre_address),
         centre_hours=os.environ.get("ACTIONS_CENTRE_HOURS", defaults.centre_hours),
         max_candidates=int(os.environ.get("ACTIONS_MAX_CANDIDATES", defaults.max_candidates)),
-        guess_min=float(os.environ.get("ACTIONS_GUESS_MIN", defaults.guess_min)),
         max_condition_chars=int(os.environ.get("ACTIONS_MAX_CONDITION_CHARS", defaults.max_condition_chars)),
         max_material_chars=int(os.environ.get("ACTIONS_MAX_MATERIAL_CHARS", defaults.max_material_chars)),
         redis_url=os.environ.get("REDIS_URL") or defaults.redis_url,

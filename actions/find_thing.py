@@ -1,4 +1,7 @@
-"""``action_find_thing``: match the citizen's words to one "one thing" and answer."""
+"""``action_find_thing``: render what ``knowledge.resolve`` decided for the citizen's words.
+
+No thresholds here: the decision (sure / choose / guess / two things / not a one thing / none) is
+made in one place, ``knowledge/resolve.py`` (issue #13)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import checklist_things, knowledge_client, named, render
+from actions import knowledge_client, named, render
+from actions.complaint import record_complaint
 from actions.config import SETTINGS
 from actions.latest import latest_search_text, latest_text
 from knowledge.models import Theme
@@ -29,8 +33,6 @@ VERDICT_NO_MATCH = "no_match"
 
 PERSON_GROUP = "person_group"
 GREEN_CHANNEL = "utter_offer_green_channel"
-# A best match under the "none" threshold is offered with the hits scoring at least this share of it.
-GUESS_CLOSE_RATIO = 0.5
 CHOOSE_PREFIX = "/choose_thing"
 
 
@@ -75,46 +77,84 @@ def answer_service_error(dispatcher: CollectingDispatcher) -> list[EventType]:
     return [SlotSet(SLOT_VERDICT, VERDICT_NO_MATCH)]
 
 
-async def answer_from_text(
-    dispatcher: CollectingDispatcher, text: str, current: Any = None, green_channel: bool = False
+# Kinds recorded as a complaint case (the person's words, for 12345's follow-up), as
+# action_record_complaint does for a short complaint.
+RECORDED_KINDS = ("complaint", "consumer")
+
+
+async def answer_not_a_thing(
+    dispatcher: CollectingDispatcher, kind: str, department: str | None, tracker: Tracker | None = None
 ) -> list[EventType]:
-    """Match free text and answer: the full guide, a choice, or 'not sure'. With
-    ``green_channel`` (the person said they are elderly, disabled, pregnant or ill) a guide is
-    followed by the 绿色通道 / 帮代办 offer."""
+    """Not a one thing (complaint, consumer dispute, suggestion, policy question, chit-chat, a
+    possible 办不成事): say so plainly, point to the hotline, offer a human. A complaint is recorded
+    (with ``tracker``). The 办不成事 form is only offered (a button the person presses), never
+    opened from here."""
+    case_id = await record_complaint(tracker) if tracker is not None and kind in RECORDED_KINDS else None
+    buttons: list[dict[str, str]] = []
+    if kind == "bancheng_candidate":
+        buttons = [
+            {"title": "要，反映办不成事", "payload": "/report_bancheng"},
+            {"title": "转人工", "payload": "/ask_human"},
+            {"title": "不用了", "payload": "/deny"},
+        ]
+    elif kind != "chitchat":
+        buttons = [
+            {"title": "要，转人工", "payload": "/ask_human"},
+            {"title": "不用了", "payload": "/deny"},
+        ]
+    dispatcher.utter_message(text=render.render_not_a_thing(kind, department, case_id=case_id), buttons=buttons)
+    return [SlotSet(SLOT_VERDICT, VERDICT_NO_MATCH)]
+
+
+async def answer_from_text(
+    dispatcher: CollectingDispatcher,
+    text: str,
+    current: Any = None,
+    green_channel: bool = False,
+    tracker: Tracker | None = None,
+) -> list[EventType]:
+    """Render ``knowledge.resolve`` for free text (the decision is made there, not here): the
+    full guide (sure), the guide and a note on a second matter (two_things), a choice (choose), a
+    question (guess), an honest "not something I can look up" (not_a_thing), or "not sure".
+    With ``green_channel`` (elderly, disabled, pregnant or ill) a guide is followed by the
+    绿色通道 / 帮代办 offer."""
     try:
-        answer = await knowledge_client.match(text, k=SETTINGS.max_candidates)
+        res = await knowledge_client.resolve(text)
     except Exception:  # the service failing must not break the conversation
-        logger.exception("knowledge match failed for %r", text)
+        logger.exception("knowledge resolve failed for %r", text)
         return answer_service_error(dispatcher)
 
-    verdict = knowledge_client.verdict_name(answer)
-    hits = list(answer.hits)
-    if verdict == "sure" and hits:
-        theme = await knowledge_client.get_theme(hits[0].code)
+    verdict = knowledge_client.verdict_name(res)
+    themes = list(res.themes)
+    if verdict in ("sure", "two_things") and themes:
+        theme = await knowledge_client.get_theme(themes[0].code)
         if theme is not None:
             events = answer_theme(dispatcher, theme, current)
-            events += await note_second_thing(dispatcher, text, theme.code)
+            if verdict == "two_things" and len(themes) > 1:
+                events += await note_second_thing(dispatcher, themes[1].code)
             if green_channel:
                 dispatcher.utter_message(response=GREEN_CHANNEL)
             return events
-        logger.warning("match returned unknown code %s", hits[0].code)
-    elif verdict == "ambiguous" and hits:
-        candidates = hits[: SETTINGS.max_candidates]
+        logger.warning("resolve returned unknown code %s", themes[0].code)
+    elif verdict == "choose" and themes:
+        candidates = themes[: SETTINGS.max_candidates]
         return offer_candidates(dispatcher, candidates, render.render_choose([h.title for h in candidates]))
-    elif hits and hits[0].score >= SETTINGS.guess_min:  # "none", but one or two likely: ask
-        floor = hits[0].score * GUESS_CLOSE_RATIO
-        candidates = [h for h in hits[: SETTINGS.max_candidates] if h.score >= floor]
+    elif verdict == "guess" and themes:
+        candidates = themes[: SETTINGS.max_candidates]
         return offer_candidates(dispatcher, candidates, render.render_guess([h.title for h in candidates]))
+    elif verdict == "not_a_thing":
+        return await answer_not_a_thing(
+            dispatcher, knowledge_client.kind_name(res), getattr(res, "department", None), tracker
+        )
     return answer_no_match(dispatcher)
 
 
-async def note_second_thing(dispatcher: CollectingDispatcher, text: str, first: str) -> list[EventType]:
-    """A message that adds a second matter (上户口，还要领育儿补贴): after the first one's guide,
-    a short note with a button for the second, which becomes ``previous_thing`` (so 两件一起列清单
-    and 回到刚才那个 reach it). Nothing when there is none or the lookup fails."""
+async def note_second_thing(dispatcher: CollectingDispatcher, second: str) -> list[EventType]:
+    """A message that adds a second matter (上户口，还要领育儿补贴; resolve's ``two_things``): after
+    the first one's guide, a short note with a button for the second, which becomes
+    ``previous_thing`` (so 两件一起列清单 and 回到刚才那个 reach it). Nothing when the lookup fails."""
     try:
-        second = await checklist_things.also_named(text, first)
-        theme = await knowledge_client.get_theme(second) if second else None
+        theme = await knowledge_client.get_theme(second)
     except Exception:  # the note is extra: never break the answer already given
         logger.exception("second-matter lookup failed")
         return []
@@ -188,7 +228,9 @@ class ActionFindThing(Action):
         # Where the person lives says nothing about the matter and only blurs the search
         # (我是五峰铺的，要办退休: 0.56 "none" with the town, 0.80 "sure" without).
         green = latest_entity(tracker, PERSON_GROUP) is not None
-        return await answer_from_text(dispatcher, latest_search_text(tracker) or text, current, green_channel=green)
+        return await answer_from_text(
+            dispatcher, latest_search_text(tracker) or text, current, green_channel=green, tracker=tracker
+        )
 
 
 class ActionPersonGroup(Action):

@@ -78,16 +78,36 @@ def why(events: list[dict[str, Any]]) -> str | None:
     return str(plain[-1]["text"]) if plain else None
 
 
+def plausible_phone(value: str, text: str = "") -> bool:
+    """False for masked or placeholder digits (0000-00000000, 13800000000 next to ****, an 11-digit
+    run inside an ID number): they are never a contact (issue #13)."""
+    digits = re.sub(r"\D", "", value)
+    if len(set(digits[-8:])) <= 2:  # 0000-00000000, 00000000000, 1390000000 …
+        return False
+    at = text.find(value) if text else -1
+    if at >= 0:
+        around = text[max(0, at - 2) : at] + text[at + len(value) : at + len(value) + 2]
+        if re.search(r"[*＊xX×\d]", around):
+            return False
+    return True
+
+
 def contact(events: Iterable[dict[str, Any]]) -> str | None:
-    """The last phone number the person gave: the `phone` entity, or the same pattern in their text."""
+    """The last phone number the person gave: the `phone` entity, or the same pattern in their text
+    (masked or placeholder digits are skipped, see ``plausible_phone``)."""
     found: str | None = None
     for e in events:
         if e.get("event") != "user":
             continue
-        if value := event_entity(e, PHONE_ENTITY):
-            found = value
-        elif match := PHONE_RE.search(str(e.get("text") or "")):
-            found = match.group(1)
+        text = str(e.get("text") or "")
+        value = event_entity(e, PHONE_ENTITY)
+        if value and plausible_phone(str(value), text):
+            found = str(value)
+            continue
+        for match in PHONE_RE.finditer(text):
+            if plausible_phone(match.group(1), text):
+                found = match.group(1)
+                break
     return found
 
 

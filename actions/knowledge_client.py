@@ -25,8 +25,20 @@ class AnswerLike(Protocol):
     hits: Sequence[HitLike]
 
 
+class ResolutionLike(Protocol):
+    """``knowledge.resolve.Resolution``: the one decision the actions render."""
+
+    verdict: Any  # sure / choose / guess / two_things / not_a_thing / none (Enum or string)
+    themes: Sequence[HitLike]
+    kind: Any  # complaint / consumer / suggestion / question / bancheng_candidate / chitchat / None
+    department: str | None
+    about: HitLike | None
+
+
 class KnowledgeLike(Protocol):
     def match(self, query: str, k: int = 3) -> AnswerLike: ...
+
+    def resolve(self, text: str) -> ResolutionLike: ...
 
     def get(self, code: str) -> Theme | None: ...
 
@@ -41,8 +53,8 @@ def _real_service() -> KnowledgeLike:
 service_factory: Callable[[], KnowledgeLike] = _real_service
 
 
-def verdict_name(answer: AnswerLike) -> str:
-    """'sure' / 'ambiguous' / 'none', whether the verdict is an Enum or a string."""
+def verdict_name(answer: AnswerLike | ResolutionLike) -> str:
+    """The verdict's name ('sure', 'choose', 'not_a_thing' …), whether an Enum or a string."""
     return str(getattr(answer.verdict, "value", answer.verdict))
 
 
@@ -55,6 +67,25 @@ async def match(query: str, k: int = 3) -> AnswerLike:
     return await asyncio.to_thread(_run)
 
 
+async def resolve(text: str) -> ResolutionLike:
+    """``knowledge.resolve`` (through the service) off the event loop: the whole decision."""
+
+    def _run() -> ResolutionLike:
+        return service_factory().resolve(text)
+
+    return await asyncio.to_thread(_run)
+
+
+async def two_things(parts: Sequence[str], whole: str) -> list[str] | None:
+    """The two theme codes a checklist request names (``knowledge.resolve.pair_of``), else None."""
+    from knowledge.resolve import pair_of
+
+    def _run() -> list[str] | None:
+        return pair_of(parts, whole, service_factory())
+
+    return await asyncio.to_thread(_run)
+
+
 async def get_theme(code: str) -> Theme | None:
     def _run() -> Theme | None:
         return service_factory().get(code)
@@ -63,7 +94,17 @@ async def get_theme(code: str) -> Theme | None:
 
 
 async def sure_hit(query: str) -> HitLike | None:
-    """The best hit when the search is sure of it, else None (raises what the service raises)."""
-    answer = await match(query, k=1)
-    hits = list(answer.hits)
-    return hits[0] if verdict_name(answer) == "sure" and hits else None
+    """The one thing the message is surely about, else None (raises what the service raises):
+    the answer of a ``sure`` (or ``two_things``) resolution, or what a not-a-thing message (a
+    办不成事 story) is ``about`` when the decision names it."""
+    res = await resolve(query)
+    themes = list(res.themes)
+    if verdict_name(res) in ("sure", "two_things") and themes:
+        return themes[0]
+    return getattr(res, "about", None)
+
+
+def kind_name(res: ResolutionLike) -> str:
+    """The not-a-thing kind's name ('complaint', 'consumer' …), '' when there is none."""
+    kind = getattr(res, "kind", None)
+    return str(getattr(kind, "value", kind)) if kind else ""

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from rasa_sdk import Tracker
 
 from actions import knowledge_client
-from actions.config import SETTINGS
 from knowledge.models import Theme
 
 # Words that occur in any follow-up question, whatever it asks about.
@@ -56,8 +55,8 @@ async def named_in_message(text: str, generic: re.Pattern[str], official: str | 
     # The whole message first; then only its specific part, since the generic question
     # words ("要带么子材料") dilute the match ("办退休要带么子材料" -> "办退休").
     for query in dict.fromkeys((text, specific)):
-        answer = await knowledge_client.match(query, k=SETTINGS.max_candidates)
-        hits = list(answer.hits)
-        if knowledge_client.verdict_name(answer) == "sure" and hits:
-            return await knowledge_client.get_theme(hits[0].code)
+        res = await knowledge_client.resolve(query)
+        themes = list(res.themes)
+        if knowledge_client.verdict_name(res) in ("sure", "two_things") and themes:
+            return await knowledge_client.get_theme(themes[0].code)
     return None

@@ -168,6 +168,14 @@ def render_second_thing(title: str) -> str:
     return f"您还说到了【{title}】，点下面的按钮看它要带么子。两件要一起列材料清单，就说“两件一起列清单”。"
 
 
+def render_not_a_thing(
+    kind: str, department: str | None = None, settings: ActionSettings = SETTINGS, case_id: str | None = None
+) -> str:
+    """Not a one thing (knowledge.resolve): say so plainly, point to 12345 (12315 for consumer
+    disputes, the department when known) and offer a human; chit-chat gets a friendly word."""
+    return _render("not_a_thing.j2", kind=kind, dept=department, hotline=settings.hotline, case_id=case_id)
+
+
 def render_which_candidate() -> str:
     """"是的" to several candidates: which one?"""
     return "好的，是哪一件呢？点一下就行，也可以直接说事项名称。"

@@ -108,6 +108,13 @@ class KnowledgeService:
             hits = close if len(close) >= 2 else hits[: min(2, len(hits))]
         return Answer(verdict=verdict, hits=hits[:k])
 
+    def resolve(self, text: str, *, title: str | None = None):  # -> knowledge.resolve.Resolution
+        """The one decision for a citizen's message (``knowledge.resolve``): sure / choose / guess /
+        two_things / not_a_thing / none, with the themes to show and the reason."""
+        from knowledge.resolve import resolve
+
+        return resolve(text, self, title=title)
+
     def get(self, code: str) -> Theme | None:
         """The theme with this official code; codes are matched case-insensitively (43pcn0009)."""
         return self._themes.get(code) or self._themes.get(code.strip().upper())

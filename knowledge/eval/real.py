@@ -9,7 +9,8 @@ run the assistant.
 - ``assign_splits()`` is the fixed dev/test rule (stratified by label and source,
   ordered by a sha256 of the id, about 60 % dev); the tests check that the stored
   splits follow it, so nobody moves a message by hand.
-- ``python -m knowledge.eval.real --summary`` prints the label counts per split.
+- ``python -m knowledge.eval.real --summary`` prints the label counts per split;
+  ``--eval [--split dev|test]`` the figures of issue #13 (``knowledge/eval/real_runner.py``).
 """
 
 from __future__ import annotations
@@ -284,7 +285,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary", action="store_true", help="print label counts per split (default)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--eval", action="store_true", help="run resolve() (and the baseline) and print the figures")
+    parser.add_argument("--split", choices=SPLITS, default="dev", help="with --eval: the split (default dev)")
+    parser.add_argument("--no-baseline", action="store_true", help="with --eval: skip the baseline")
+    parser.add_argument("--calibrate", action="store_true", help="grid over resolve()'s thresholds on dev")
     args = parser.parse_args(argv)
+    if args.eval or args.calibrate:
+        from knowledge import config
+        from knowledge.eval import real_runner
+
+        config.ensure_offline()
+        if args.calibrate:
+            print(real_runner.calibrate("dev"))
+            return 0
+        result = real_runner.evaluate(args.split, baseline=not args.no_baseline)
+        print(real_runner.to_json(result) if args.json else real_runner.format_report(result))
+        return 0
     try:
         messages = load_messages(args.path)
     except RealDataError as exc:

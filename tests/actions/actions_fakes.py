@@ -33,13 +33,42 @@ class FakeAnswer:
 
 
 @dataclass
+class FakeResolution:
+    """Stands in for knowledge.resolve.Resolution."""
+
+    verdict: str
+    themes: list[FakeHit] = field(default_factory=list)
+    kind: str | None = None
+    department: str | None = None
+    about: FakeHit | None = None
+    reason: str = "fake"
+
+
+# How a canned `match` answer reads as a resolution (the fake decides nothing else).
+_AS_RESOLUTION = {"sure": "sure", "ambiguous": "choose", "none": "none"}
+
+
+@dataclass
 class FakeService:
-    """Answers `match` from a table of canned answers; records every call."""
+    """Answers `resolve` (and `match`) from tables of canned answers; records every call.
+    ``resolutions`` are returned as they are; otherwise a canned ``answers`` entry is read as a
+    resolution (sure -> sure, ambiguous -> choose, none -> none)."""
 
     themes: dict[str, Theme]
     answers: dict[str, FakeAnswer] = field(default_factory=dict)
+    resolutions: dict[str, FakeResolution] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     fail: bool = False
+
+    def resolve(self, text: str) -> FakeResolution:
+        self.calls.append(("resolve", text))
+        if self.fail:
+            raise RuntimeError("index not built")
+        if text in self.resolutions:
+            return self.resolutions[text]
+        answer = self.answers.get(text, FakeAnswer("none", []))
+        verdict = _AS_RESOLUTION[answer.verdict]
+        return FakeResolution(verdict=verdict, themes=list(answer.hits) if verdict != "none" else [])
 
     def match(self, query: str, k: int = 3) -> FakeAnswer:
         self.calls.append(("match", query))

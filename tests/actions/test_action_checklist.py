@@ -145,10 +145,26 @@ async def test_single_matter_never_counts_as_two(use_real):
     assert await things.two_things("上户口和育儿补贴一起办") == [BIRTH, SUBSIDY]
 
 
+class _WholeOnly:
+    """A search that knows only the whole message (the parts name nothing)."""
+
+    def __init__(self, hits: list[FakeHit]) -> None:
+        self.hits = hits
+
+    def search(self, query: str, k: int = 3) -> list[FakeHit]:
+        return self.hits if query == "whole" else []
+
+
 def test_pair_rule_on_scores():
-    assert things.pair_from_hits([FakeHit("A", "a", 0.6), FakeHit("B", "b", 0.35)]) == ["A", "B"]
-    assert things.pair_from_hits([FakeHit("A", "a", 0.9), FakeHit("B", "b", 0.29)]) is None
-    assert things.pair_from_hits([FakeHit("A", "a", 0.5), FakeHit("A", "a", 0.5)]) is None
+    # The rule moved to knowledge.resolve.pair_of (issue #13: one decision, in one place).
+    from knowledge.resolve import pair_of
+
+    def pair(hits: list[FakeHit]) -> list[str] | None:
+        return pair_of(["p1", "p2"], "whole", _WholeOnly(hits))
+
+    assert pair([FakeHit("A", "a", 0.6), FakeHit("B", "b", 0.35)]) == ["A", "B"]
+    assert pair([FakeHit("A", "a", 0.9), FakeHit("B", "b", 0.29)]) is None
+    assert pair([FakeHit("A", "a", 0.5), FakeHit("A", "a", 0.5)]) is None
 
 
 def question(fact: str, *options: tuple[str, str]) -> Question:
@@ -198,6 +214,15 @@ async def test_a_new_matter_during_the_checklist_goes_to_find_thing(use_real, ma
 
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("我想开个米粉店", intent="describe_situation", slots=slots)
+    events = await ActionChecklist().run(dispatcher, tracker, {})
+    assert events == [FollowupAction("action_find_thing")] and dispatcher.messages == []
+
+
+async def test_a_typed_answer_with_no_checklist_and_no_matter_goes_to_find_thing(fake_service, make_tracker):
+    # Issue #13: "…我当爸爸的去办新生儿出生一件事要带什么" read as inform_fact outside the checklist got
+    # the generic "您想办哪件事呢"; it now goes to action_find_thing (which answers the named thing).
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("我当爸爸的去办新生儿出生一件事要带什么", intent="inform_fact")
     events = await ActionChecklist().run(dispatcher, tracker, {})
     assert events == [FollowupAction("action_find_thing")] and dispatcher.messages == []
 

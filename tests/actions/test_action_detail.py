@@ -51,7 +51,7 @@ def service(fake_service, themes):
 
 
 def _matches(service) -> list[str]:
-    return [q for kind, q in service.calls if kind == "match"]
+    return [q for kind, q in service.calls if kind == "resolve"]
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from actions_fakes import FakeAnswer, FakeHit, slot_events
+from actions_fakes import FakeAnswer, FakeHit, FakeResolution, slot_events
+from feedback_helpers import use_redis
 
 from actions.find_thing import ActionFindThing, ActionTakeCandidate, choose_payload, offered_codes
+from records import case_store
 
 
 async def test_sure_answers_the_whole_guide_and_remembers_it(fake_service, dispatcher, make_tracker):
@@ -15,7 +17,7 @@ async def test_sure_answers_the_whole_guide_and_remembers_it(fake_service, dispa
 
     events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
 
-    assert ("match", text) in fake_service.calls
+    assert ("resolve", text) in fake_service.calls
     assert slot_events(events) == {"current_thing": "43PCN0009", "match_verdict": "sure"}
     [message] = dispatcher.messages
     body = message["text"]
@@ -104,7 +106,7 @@ async def test_chosen_button_answers_that_code_without_matching(fake_service, di
 
     events = await ActionFindThing().run(dispatcher, tracker, {})
 
-    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert not [c for c in fake_service.calls if c[0] == "resolve"]
     assert slot_events(events)["current_thing"] == "43PCP0004"
     assert dispatcher.messages[0]["text"].startswith("您要办的是：留学服务“一件事”")
 
@@ -118,7 +120,7 @@ async def test_unknown_chosen_code_from_a_payload_is_not_matched_as_text(
         entities=[{"entity": "thing_code", "value": "43XXX9999"}],
     )
     events = await ActionFindThing().run(dispatcher, tracker, {})
-    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert not [c for c in fake_service.calls if c[0] == "resolve"]
     assert slot_events(events) == {"match_verdict": "no_match"}
 
 
@@ -142,7 +144,7 @@ async def test_service_failure_gives_a_polite_answer(fake_service, dispatcher, m
 async def test_an_official_name_is_answered_without_a_search(fake_service, dispatcher, make_tracker):
     thing = [{"entity": "thing", "value": "43PCN0009"}]
     events = await ActionFindThing().run(dispatcher, make_tracker("我要办新生儿出生一件事", entities=thing), {})
-    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert not [c for c in fake_service.calls if c[0] == "resolve"]
     assert slot_events(events)["current_thing"] == "43PCN0009"
     assert dispatcher.messages[0]["text"].startswith("您要办的是：新生儿出生一件事")
 
@@ -152,25 +154,24 @@ async def test_two_official_names_are_left_to_the_search(fake_service, dispatche
     fake_service.answers[text] = FakeAnswer("none", [])
     things = [{"entity": "thing", "value": "43PCN0009"}, {"entity": "thing", "value": "43PCP0004"}]
     await ActionFindThing().run(dispatcher, make_tracker(text, entities=things), {})
-    assert ("match", text) in fake_service.calls
+    assert ("resolve", text) in fake_service.calls
 
 
-async def test_a_likely_match_under_none_is_asked_not_refused(fake_service, dispatcher, make_tracker):
+async def test_a_guess_is_asked_not_refused(fake_service, dispatcher, make_tracker):
+    # Since issue #13 the guess is decided by knowledge.resolve; the action renders it.
     text = "老倌子走了，要办么子手续"
-    fake_service.answers[text] = FakeAnswer(
-        "none", [fake_service.hit("43PCN0009", 0.32), fake_service.hit("43PCP0004", 0.1)]
-    )
+    fake_service.resolutions[text] = FakeResolution("guess", [fake_service.hit("43PCN0009", 0.32)])
     events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
     assert slot_events(events) == {"match_verdict": "ambiguous"}  # the candidate rules apply
     [message] = dispatcher.messages
     assert message["text"].startswith("您是想办【新生儿出生一件事】吗？")
-    assert [b["title"] for b in message["buttons"]] == ["新生儿出生一件事", "都不是"]  # 0.1 < 0.5 × 0.32
+    assert [b["title"] for b in message["buttons"]] == ["新生儿出生一件事", "都不是"]
 
 
-async def test_two_likely_matches_under_none_are_both_offered(fake_service, dispatcher, make_tracker):
+async def test_a_two_way_guess_offers_both(fake_service, dispatcher, make_tracker):
     text = "伢子的事"
-    fake_service.answers[text] = FakeAnswer(
-        "none", [fake_service.hit("43PCN0009", 0.4), fake_service.hit("43PCP0004", 0.3)]
+    fake_service.resolutions[text] = FakeResolution(
+        "guess", [fake_service.hit("43PCN0009", 0.4), fake_service.hit("43PCP0004", 0.3)]
     )
     await ActionFindThing().run(dispatcher, make_tracker(text), {})
     [message] = dispatcher.messages
@@ -179,11 +180,81 @@ async def test_two_likely_matches_under_none_are_both_offered(fake_service, disp
     assert [b["title"] for b in message["buttons"]] == ["新生儿出生一件事", "留学服务“一件事”", "都不是"]
 
 
-async def test_an_unlikely_match_is_still_not_sure(fake_service, dispatcher, make_tracker):
-    fake_service.answers["明天会下雨吗"] = FakeAnswer("none", [fake_service.hit("43PCN0009", 0.29)])
+async def test_none_is_still_not_sure(fake_service, dispatcher, make_tracker):
+    fake_service.resolutions["明天会下雨吗"] = FakeResolution("none", [])
     events = await ActionFindThing().run(dispatcher, make_tracker("明天会下雨吗"), {})
     assert slot_events(events) == {"match_verdict": "no_match"}
     assert "不太确定" in dispatcher.messages[0]["text"]
+
+
+async def test_two_things_answer_the_first_and_note_the_second(fake_service, dispatcher, make_tracker):
+    text = "上户口，还要出国留学"
+    fake_service.resolutions[text] = FakeResolution(
+        "two_things", [fake_service.hit("43PCN0009"), fake_service.hit("43PCP0004")]
+    )
+    events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    slots = slot_events(events)
+    assert slots["current_thing"] == "43PCN0009" and slots["previous_thing"] == "43PCP0004"
+    first, second = dispatcher.messages
+    assert first["text"].startswith("您要办的是：新生儿出生一件事")
+    assert "留学服务“一件事”" in second["text"] and second["buttons"][0]["payload"] == choose_payload("43PCP0004")
+
+
+async def test_a_complaint_is_told_honestly_with_the_hotline_and_a_human(
+    fake_service, dispatcher, make_tracker, redis_url, redis_client, monkeypatch
+):
+    use_redis(monkeypatch, redis_url)
+    text = "小区物业乱收停车费"
+    fake_service.resolutions[text] = FakeResolution("not_a_thing", kind="complaint", department="住房和城乡建设局")
+    events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    assert slot_events(events) == {"match_verdict": "no_match"}  # 要得 -> the handoff question
+    [message] = dispatcher.messages
+    [case_id] = case_store.case_ids(redis_client)  # recorded, as a short complaint is
+    assert case_store.get_case(redis_client, case_id).text == text
+    assert f"编号 {case_id}" in message["text"]
+    assert "没办法直接处理" in message["text"] and "0739-12345" in message["text"]
+    assert "住房和城乡建设局" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_human", "/deny"]
+    assert "/report_bancheng" not in str(message["buttons"])
+
+
+async def test_a_consumer_dispute_points_to_12315(fake_service, dispatcher, make_tracker, redis_url, monkeypatch):
+    use_redis(monkeypatch, redis_url)
+    text = "培训机构不退费"
+    fake_service.resolutions[text] = FakeResolution("not_a_thing", kind="consumer")
+    await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    assert "12315" in dispatcher.messages[0]["text"] and "0739-12345" in dispatcher.messages[0]["text"]
+
+
+async def test_a_suggestion_is_thanked(fake_service, dispatcher, make_tracker):
+    text = "建议火车进站不要鸣笛"
+    fake_service.resolutions[text] = FakeResolution("not_a_thing", kind="suggestion")
+    await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    body = dispatcher.messages[0]["text"]
+    assert body.startswith("谢谢您的建议") and "0739-12345" in body
+
+
+async def test_a_policy_question_names_the_department(fake_service, dispatcher, make_tracker):
+    text = "我想问一下某某村有没有拆迁改造计划"
+    fake_service.resolutions[text] = FakeResolution("not_a_thing", kind="question", department="自然资源局或征收部门")
+    await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    body = dispatcher.messages[0]["text"]
+    assert "自然资源局或征收部门" in body and "0739-12345" in body and "转人工" in body
+
+
+async def test_bancheng_is_only_offered_as_a_button(fake_service, dispatcher, make_tracker):
+    text = "我去办社保卡跑了好几趟都没办成"
+    fake_service.resolutions[text] = FakeResolution("not_a_thing", kind="bancheng_candidate")
+    events = await ActionFindThing().run(dispatcher, make_tracker(text), {})
+    assert not [e for e in events if e.get("event") in ("followup", "active_loop")]  # no form opened
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/report_bancheng", "/ask_human", "/deny"]
+
+
+async def test_chitchat_gets_a_friendly_word(fake_service, dispatcher, make_tracker):
+    fake_service.resolutions["哈哈好玩"] = FakeResolution("not_a_thing", kind="chitchat")
+    await ActionFindThing().run(dispatcher, make_tracker("哈哈好玩"), {})
+    assert "导办助手" in dispatcher.messages[0]["text"]
 
 
 async def test_the_town_is_left_out_of_the_search(fake_service, dispatcher, make_tracker):
@@ -191,7 +262,7 @@ async def test_the_town_is_left_out_of_the_search(fake_service, dispatcher, make
     fake_service.answers["我是的，要办退休"] = FakeAnswer("sure", [fake_service.hit("43PCN0009")])
     town = [{"entity": "town", "value": "五峰铺镇", "start": 2, "end": 5}]
     events = await ActionFindThing().run(dispatcher, make_tracker(text, entities=town), {})
-    assert ("match", "我是的，要办退休") in fake_service.calls
+    assert ("resolve", "我是的，要办退休") in fake_service.calls
     assert slot_events(events)["match_verdict"] == "sure"
 
 

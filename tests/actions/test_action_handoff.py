@@ -153,3 +153,20 @@ def test_the_transcript_keeps_the_core_fallbacks_text() -> None:
         {"event": "bot", "text": None, "data": {"custom": {"other": 1}}, "timestamp": 3.0},
     ]
     assert [(t.role, t.text) for t in handoff.transcript(events)] == [("user", "哦"), ("bot", "好的。您换个说法再讲讲看。")]
+
+
+def test_masked_or_placeholder_digits_are_never_a_contact():
+    # Issue #13: masked digits and dates were taken as a phone number.
+    from actions.handoff import contact, plausible_phone
+
+    def said(text: str, entity: str | None = None) -> dict:
+        entities = [{"entity": "phone", "value": entity}] if entity else []
+        return {"event": "user", "text": text, "parse_data": {"entities": entities}}
+
+    assert not plausible_phone("0000-00000000")
+    assert not plausible_phone("13800000000")
+    assert contact([said("电话：0000-00000000", "0000-00000000")]) is None
+    assert contact([said("手机****13907391234****")]) is None
+    assert contact([said("身份证430523199001011234")]) is None
+    assert contact([said("我的电话是13907391234", "13907391234")]) == "13907391234"
+    assert contact([said("打0739-5321234找我")]) == "0739-5321234"

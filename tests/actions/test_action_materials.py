@@ -15,7 +15,7 @@ async def test_lists_materials_of_the_current_thing(fake_service, dispatcher, ma
 
     assert events == []
     # a generic question is not sent to the matcher at all
-    assert not [c for c in fake_service.calls if c[0] == "match"]
+    assert not [c for c in fake_service.calls if c[0] == "resolve"]
     [message] = dispatcher.messages
     body = message["text"]
     assert body.startswith("新生儿出生一件事")
@@ -51,7 +51,7 @@ async def test_unsure_match_falls_back_to_the_current_thing(fake_service, dispat
     fake_service.answers[text] = FakeAnswer("ambiguous", [fake_service.hit("43PCP0004", 0.4)])
     tracker = make_tracker(text, intent="ask_materials", slots={"current_thing": "43PCN0009"})
     await ActionListMaterials().run(dispatcher, tracker, {})
-    assert ("match", text) in fake_service.calls
+    assert ("resolve", text) in fake_service.calls
     assert dispatcher.messages[0]["text"].startswith("新生儿出生一件事")
 
 
@@ -65,7 +65,7 @@ async def test_specific_part_is_tried_when_the_whole_question_is_unsure(
 
     events = await ActionListMaterials().run(dispatcher, tracker, {})
 
-    assert [c for c in fake_service.calls if c[0] == "match"] == [("match", text), ("match", "出国留学")]
+    assert [c for c in fake_service.calls if c[0] == "resolve"] == [("resolve", text), ("resolve", "出国留学")]
     assert slot_events(events) == {"current_thing": "43PCP0004", "previous_thing": "43PCN0009"}
     assert dispatcher.messages[0]["text"].startswith("留学服务“一件事”")
 
