@@ -7,7 +7,7 @@ RASA := .venv/rasa/bin/rasa
 # Offline county server: Rasa must not try to send telemetry or crash reports (it does by default).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate nlu-blind bench bench-search import clean staff-user
+.PHONY: help setup setup-test run test lint test-py test-rasa validate cross-validate nlu-blind bench bench-search eval-real import clean staff-user
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,6 +50,11 @@ bench: setup  ## chat turn benchmark against the stock moodbot baseline
 
 bench-search: setup  ## knowledge search latency
 	@HF_HUB_OFFLINE=1 $(APP_PY) bench/search_latency.py
+
+eval-real: setup  ## issue 13's figures on the realistic citizen messages: resolve() on dev and test, then end to end through /api/chat on test
+	@HF_HUB_OFFLINE=1 $(APP_PY) -m knowledge.eval.real --eval --split dev
+	@HF_HUB_OFFLINE=1 $(APP_PY) -m knowledge.eval.real --eval --split test
+	@HF_HUB_OFFLINE=1 $(APP_PY) scripts/eval_real_e2e.py --split test --json var/results/eval-real-e2e.json
 
 import:  ## re-import the official data into knowledge/catalogue
 	@$(APP_PY) -m knowledge import $${HUNAN_DATA:-../shared/data/hunan-onething}

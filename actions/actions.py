@@ -10,6 +10,7 @@ from actions.detail import ActionAnswerDetail, ActionGoBack
 from actions.find_thing import ActionFindThing
 from actions.handoff import ActionHandoff
 from actions.materials import ActionListMaterials
+from actions.phone import ActionGotPhone  # noqa: F401  (registers action_got_phone)
 from actions.rating import ActionFileBadRatingCase, ActionSaveRating, ActionStaffHandedBack  # noqa: F401  (registers the rating actions)
 
 __all__ = ["ActionAnswerDetail", "ActionFindThing", "ActionGoBack", "ActionHandoff", "ActionListMaterials"]

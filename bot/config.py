@@ -16,7 +16,7 @@ ACTION_SERVER_URL           http://127.0.0.1:5055/webhook       action server we
 ACTION_SERVER_HEALTH_URL    derived: ACTION_SERVER_URL with     action server health endpoint
                             its last path segment -> /health
 REDIS_URL                   redis://127.0.0.1:6390/0            Redis used by the gateway (app keys: ``yjs:``)
-CHAT_MAX_CHARS              500                                 longest accepted user message / things query
+CHAT_MAX_CHARS              4000                                longest accepted user message / things query
 CHAT_TIMEOUT_SECONDS        30                                  total time allowed for one Rasa reply
 SENDER_MAX_CHARS            128                                 longest accepted ``sender`` id
 GATEWAY_MAX_BODY_BYTES      65536                               raw request body cap, checked before parsing
@@ -184,7 +184,7 @@ class Settings(BaseModel):
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     action_server_health_url: str | None = None  # None: derived from action_server_url
     redis_url: str = "redis://127.0.0.1:6390/0"
-    chat_max_chars: int = Field(default=500, ge=1)
+    chat_max_chars: int = Field(default=4000, ge=1)
     chat_timeout_seconds: float = Field(default=30.0, gt=0)
     sender_max_chars: int = Field(default=128, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

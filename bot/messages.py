@@ -28,7 +28,12 @@ def _label(field: str | None) -> str:
 
 
 def message_too_long(limit: int) -> str:
-    return f"消息太长了，请不超过{limit}个字。"
+    """Over CHAT_MAX_CHARS (4,000 by default): not a bare refusal, a way on."""
+    return (
+        f"您写得很详细，不过一次最多只能看{limit}个字。"
+        "请用一两句话告诉我最想办的事，比如“孩子出生了要上户口”；"
+        "也可以说“转人工”找工作人员，或打 12345 政务服务便民热线。"
+    )
 
 
 def body_too_large(limit_bytes: int) -> str:

@@ -76,6 +76,23 @@ def build_app(secret: str):  # -> sanic.Sanic (imported lazily: rasa_sdk is slow
     return app
 
 
+def warm_knowledge() -> None:
+    """Load the knowledge service (catalogue, index, sentence-transformers model: about 10 s) in a
+    background thread while the server starts, so the first person does not wait for it. A failure
+    here is only logged: the first action that needs the service tries again and says sorry."""
+    import threading
+
+    def load() -> None:
+        from actions import knowledge_client
+
+        try:
+            knowledge_client.service_factory()
+        except Exception:  # noqa: BLE001 (logged; the actions report it to the person)
+            logging.getLogger("actions_serve").exception("knowledge service could not be loaded ahead")
+
+    threading.Thread(target=load, name="knowledge-warm-up", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("ACTION_PORT", "5055")))
@@ -85,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     app = build_app(secret)
+    warm_knowledge()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     app.run(host=host, port=args.port, single_process=True, access_log=False, motd=False)
     return 0

@@ -116,18 +116,20 @@ def test_lone_surrogates_are_422_not_500(client: TestClient, body: bytes, field:
 
 
 def test_over_long_message_is_413_with_the_limit(client: TestClient, settings: Settings) -> None:
-    message = "办" * (settings.chat_max_chars + 1)  # ~1.5 KB: under the body cap, over the character limit
+    message = "办" * (settings.chat_max_chars + 1)  # ~12 KB: under the body cap, over the character limit
     error = assert_error(
         client.post("/api/chat", json={"sender": "a", "message": message}), 413, "message_too_long", "message"
     )
-    assert error["message"] == "消息太长了，请不超过500个字。"
+    # Not a bare refusal: the limit, what to do instead, a human and the hotline.
+    assert f"最多只能看{settings.chat_max_chars}个字" in error["message"]
+    assert "转人工" in error["message"] and "12345" in error["message"]
 
 
-def test_100kb_message_is_413_with_the_limit(client: TestClient) -> None:
+def test_100kb_message_is_413_with_the_limit(client: TestClient, settings: Settings) -> None:
     error = assert_error(
         client.post("/api/chat", json={"sender": "a", "message": "办" * 100_000}), 413, "body_too_large"
     )
-    assert "500" in error["message"]
+    assert str(settings.chat_max_chars) in error["message"] and "转人工" in error["message"]
 
 
 def test_oversized_body_is_refused_before_parsing(client: TestClient, settings: Settings) -> None:

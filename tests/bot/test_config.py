@@ -15,7 +15,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.action_server_url == "http://127.0.0.1:5055/webhook"
     assert s.action_server_health == "http://127.0.0.1:5055/health"
     assert s.redis_url == "redis://127.0.0.1:6390/0"
-    assert (s.chat_max_chars, s.chat_timeout_seconds, s.sender_max_chars) == (500, 30, 128)
+    assert (s.chat_max_chars, s.chat_timeout_seconds, s.sender_max_chars) == (4000, 30, 128)
     assert s.max_body_bytes == 64 * 1024
 
 

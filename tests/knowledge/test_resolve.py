@@ -221,3 +221,23 @@ def test_dev_split_meets_the_issue_targets(service):
     messages = load_messages(split="dev")
     f = rr.figures(messages, rr.run_resolve(rr.analyses(messages, service, "dev"), service))
     assert f.meets() == {k: True for k in rr.TARGETS}, rr.format_figures("dev", f)
+
+
+# The CI gate on the untouched test split: a little under the figures measured when the thresholds
+# were fixed on dev (2026-12-06: a 0.4 %, b 94.0 %, c 97.3 %, d 0.0 %), so the gain is kept. Never
+# tune on these messages; a change that trips the gate is looked at on dev.
+TEST_GATE = {"a_confident_wrong": 0.01, "b_complaint_suggestion": 0.92, "c_thing_top3": 0.96, "d_bancheng_wrong": 0.005}
+
+
+@pytest.mark.quality
+def test_test_split_gate(service):
+    from knowledge.eval import real_runner as rr
+    from knowledge.eval.real import load_messages
+
+    messages = load_messages(split="test")
+    f = rr.figures(messages, rr.run_resolve(rr.analyses(messages, service, "test"), service))
+    report = rr.format_figures("test", f)
+    assert f.a_confident_wrong <= TEST_GATE["a_confident_wrong"], report
+    assert f.b_complaint_suggestion >= TEST_GATE["b_complaint_suggestion"], report
+    assert f.c_thing_top3 >= TEST_GATE["c_thing_top3"], report
+    assert f.d_bancheng_wrong <= TEST_GATE["d_bancheng_wrong"], report

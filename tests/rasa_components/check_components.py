@@ -30,6 +30,7 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
+from rasa_components.long_message import LongMessageRouter  # noqa: E402
 from rasa_components.tfidf_linear import SoftmaxCalibrated, TfidfLinearIntentClassifier  # noqa: E402
 
 EXAMPLES = {
@@ -150,6 +151,38 @@ def test_tfidf_classifier_refuses_a_bad_config() -> None:
             assert "TfidfLinearIntentClassifier" in str(error)
             continue
         raise AssertionError(f"{bad} was accepted")
+
+
+def _routed(text: str, intent: str, confidence: float = 0.7) -> Message:
+    router = LongMessageRouter({**LongMessageRouter.get_default_config(), "min_chars": 20})
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}, {"name": "greet", "confidence": 0.1}])
+    router.process([message])
+    return message
+
+
+def test_long_messages_with_a_short_message_intent_go_to_describe_situation() -> None:
+    story = "物业公司把小区的消防通道租给别人摆摊，我们业主反映了好多次都没人管，请领导督促一下"
+    routed = _routed(story, "report_bancheng", 0.49)
+    assert routed.get("intent") == {"name": "describe_situation", "confidence": 0.49}, routed.get("intent")
+    assert routed.get("long_message") == {"intent": "report_bancheng", "confidence": 0.49}
+    assert [r["name"] for r in routed.get("intent_ranking")] == ["describe_situation", "report_bancheng", "greet"]
+    assert _routed(story, "nlu_fallback", 0.4).get("intent")["name"] == "describe_situation"
+
+
+def test_short_messages_kept_intents_and_payloads_are_left_alone() -> None:
+    assert _routed("我要投诉窗口态度差", "complain").get("intent")["name"] == "complain"  # 9 characters
+    long_human = "我七十多岁了，腿脚不方便，字也认不得几个，能不能帮我找个工作人员当面办一下"
+    assert _routed(long_human, "ask_human").get("intent")["name"] == "ask_human"
+    assert _routed("/report_bancheng" + "x" * 40, "report_bancheng").get("intent")["name"] == "report_bancheng"
+    assert _routed(long_human, "ask_human").get("long_message") is None
+    try:
+        LongMessageRouter({**LongMessageRouter.get_default_config(), "min_chars": 0})
+    except ValueError as exc:
+        assert "min_chars" in str(exc)
+    else:
+        raise AssertionError("min_chars 0 was accepted")
 
 
 def main() -> int:
