@@ -85,4 +85,5 @@ def test_bad_chat_requests_get_clear_json_errors(gateway, body, headers):
 def test_overlong_message_is_refused_with_its_limit(gateway):
     resp = gateway.post("/api/chat", json={"sender": "x", "message": "办" * 100_000})
     assert 400 <= resp.status_code < 500
-    assert "500" in resp.json()["error"]["message"]
+    message = resp.json()["error"]["message"]
+    assert "4000" in message and "转人工" in message  # the limit and a way on, not a bare refusal

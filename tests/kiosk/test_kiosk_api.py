@@ -191,7 +191,7 @@ def test_unknown_codes_in_the_situations_file_are_left_out(tmp_path):
 
 async def test_config_defaults_and_bounded_overrides(gateway):
     assert (await gateway.get("/api/kiosk/config")).json() == {
-        "idle_seconds": 120, "countdown_seconds": 20, "chat_max_chars": 500
+        "idle_seconds": 120, "countdown_seconds": 20, "chat_max_chars": 4000
     }
     body = (await gateway.get("/api/kiosk/config", params={"idle": "5", "countdown": "3"})).json()
     assert (body["idle_seconds"], body["countdown_seconds"]) == (5, 3)
