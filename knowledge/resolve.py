@@ -122,6 +122,8 @@ MAX_CHARS = 4000
 SHORT_CHARS = 80
 #: At most this many asking sentences are searched one by one besides the whole focus.
 MAX_SENTENCE_SEARCHES = 4
+#: An asking sentence is also searched with this many sentences before it (its context).
+CONTEXT_SENTENCES = 1
 
 
 # --------------------------------------------------------------------------- the result
@@ -286,6 +288,18 @@ def asking_sentences(text: str) -> list[str]:
     with a question mark."""
     ask = _patterns()["ask"]
     return [s for s in sentences(text) if ask.search(s) or _QUESTION_END.search(s)]
+
+
+def asking_in_context(text: str, before: int = CONTEXT_SENTENCES) -> list[str]:
+    """Each asking sentence with the sentences right before it: "请问要带么子材料去哪里办？" says
+    what is asked, the sentence before it says about what (伢子还冇上户口，医保也冇办)."""
+    parts = sentences(text)
+    ask = _patterns()["ask"]
+    return [
+        "。".join(parts[max(0, i - before) : i + 1])
+        for i, s in enumerate(parts)
+        if i > 0 and (ask.search(s) or _QUESTION_END.search(s))
+    ]
 
 
 def focus(text: str, title: str | None = None) -> str:
@@ -559,7 +573,8 @@ def analyse(
     # best over these searches (so two sentences about two matters both show).
     best: dict[str, ThemeRef] = {}
     searched, top = foc, -1.0
-    queries = [foc] + ([] if short else asking[:MAX_SENTENCE_SEARCHES])
+    in_context = [] if short else asking_in_context(clean(text))[:MAX_SENTENCE_SEARCHES]
+    queries = [foc] + ([] if short else asking[:MAX_SENTENCE_SEARCHES]) + in_context
     for query in dict.fromkeys(q for q in queries if q):
         for h in service.search(query, k=5):
             if h.code not in best or h.score > best[h.code].score:
@@ -813,8 +828,26 @@ def resolve(
         from knowledge.service import get_service
 
         service = get_service()
+    if title is None:
+        title, text = split_title(text)
     a = analyse(text, service, title=title, model=model, params=params)
     return decide(a, _titles(service), params)
+
+
+#: A first line this short, followed by a body at least this long, is read as the message's subject
+#: line (as on the message board the realistic set comes from, and as people write letters).
+TITLE_MAX_CHARS = 40
+BODY_MIN_CHARS = 40
+
+
+def split_title(text: str) -> tuple[str | None, str]:
+    """(subject line, body) when the message opens with a short line of its own, else (None, text):
+    the evaluation passes a board message's title separately, a chat message carries it as its
+    first line, and both must be decided the same way."""
+    head, sep, body = text.strip().partition("\n")
+    if sep and len(head.strip()) <= TITLE_MAX_CHARS and len(body.strip()) >= BODY_MIN_CHARS:
+        return head.strip(), body.strip()
+    return None, text
 
 
 def with_params(**changes: Any) -> Params:

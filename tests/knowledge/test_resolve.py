@@ -241,3 +241,16 @@ def test_test_split_gate(service):
     assert f.b_complaint_suggestion >= TEST_GATE["b_complaint_suggestion"], report
     assert f.c_thing_top3 >= TEST_GATE["c_thing_top3"], report
     assert f.d_bancheng_wrong <= TEST_GATE["d_bancheng_wrong"], report
+
+
+def test_a_first_short_line_is_read_as_the_subject_line(service):
+    from knowledge.resolve import resolve, split_title
+
+    body = "您好，本人为A市公积金存缴用户，因更换工作，新老公司交接导致6月份公积金无法续交，于7月份补缴一个月公积金流水，请问该如何办理相关资料。"
+    head = "期待解决换工作导致公积金断缴不能贷款的问题"
+    assert split_title(f"{head}\n{body}") == (head, body)
+    assert split_title("生了孩子\n要上户口") == (None, "生了孩子\n要上户口")  # a short body: no subject line
+    assert split_title(body) == (None, body)
+    as_chat = resolve(f"{head}\n{body}", service)
+    as_board = resolve(body, service, title=head)
+    assert (as_chat.verdict, [t.code for t in as_chat.themes]) == (as_board.verdict, [t.code for t in as_board.themes])
