@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from redis.exceptions import RedisError
 
-from bot import messages
+from bot import messages, pages
 from bot.config import Settings
 from bot.kiosk import session, situations
 from bot.schemas import ApiError
@@ -30,26 +30,6 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 IDLE_RANGE = (5, 3600)
 COUNTDOWN_RANGE = (3, 300)
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
-_MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
-
-
 def _bounded(request: Request, name: str, default: int, bounds: tuple[int, int]) -> int:
     raw = request.query_params.get(name)
     if raw is None or not raw.strip():
@@ -66,7 +46,7 @@ def _bounded(request: Request, name: str, default: int, bounds: tuple[int, int])
 
 def create_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["kiosk"])
-    static_files = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
+    static_files = pages.static_files(STATIC_DIR)
     path = Path(settings.kiosk_situations_file) if settings.kiosk_situations_file else situations.DEFAULT_FILE
     choices = situations.load_situations(path, situations.catalogue_titles())
     log.info("kiosk: %d start-screen situations", len(choices))
@@ -74,14 +54,11 @@ def create_router(settings: Settings) -> APIRouter:
     @router.get("/kiosk", include_in_schema=False)
     @router.get("/kiosk/", include_in_schema=False)
     async def page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", media_type=_MEDIA_TYPES[".html"], headers=PAGE_HEADERS)
+        return pages.page(STATIC_DIR / "index.html")
 
     @router.get("/kiosk/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
-        file = static_files.get(name)
-        if file is None or file.suffix not in _MEDIA_TYPES:
-            raise ApiError(404, "not_found", messages.NOT_FOUND)
-        return FileResponse(file, media_type=_MEDIA_TYPES[file.suffix], headers=PAGE_HEADERS)
+        return pages.static(static_files, name)
 
     @router.get("/api/kiosk/config")
     async def config(request: Request) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from redis.exceptions import RedisError
 
-from bot import messages
+from bot import messages, pages
 from bot.config import Settings
 from bot.schemas import ApiError
 from bot.staff import sessions, stats
@@ -58,23 +58,6 @@ SSE_PING_SECONDS = 15.0
 LIST_LIMIT = 200
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _TICKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
-_MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".css": "text/css; charset=utf-8", ".md": "text/plain; charset=utf-8",
-                ".svg": "image/svg+xml", ".png": "image/png"}
-
 
 # --- helpers -----------------------------------------------------------------------------------------
 
@@ -213,10 +196,6 @@ def load_canned(path: Path) -> list[dict[str, str]]:
     return replies
 
 
-def _static_files() -> dict[str, Path]:
-    return {p.relative_to(STATIC_DIR).as_posix(): p for p in STATIC_DIR.rglob("*") if p.is_file()}
-
-
 def _session_json(session: StaffSession, service: ServiceSettings) -> dict[str, Any]:
     return {
         "username": session.username,
@@ -234,7 +213,7 @@ def create_router(settings: Settings) -> APIRouter:
     service = ServiceSettings.from_env()
     lifetime = max(60, round(settings.staff_session_hours * 3600))
     canned_path = Path(settings.staff_canned_file) if settings.staff_canned_file else DEFAULT_CANNED_FILE
-    static_files = _static_files()
+    static_files = pages.static_files(STATIC_DIR)
 
     # --- login ---------------------------------------------------------------------------------------
 
@@ -439,15 +418,11 @@ def create_router(settings: Settings) -> APIRouter:
     @router.get("/staff", include_in_schema=False)
     @router.get("/staff/", include_in_schema=False)
     async def console() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", media_type=_MEDIA_TYPES[".html"], headers=PAGE_HEADERS)
+        return pages.page(STATIC_DIR / "index.html")
 
     @router.get("/staff/static/{name:path}", include_in_schema=False)
     async def static(name: str) -> Response:
-        path = static_files.get(name)
-        if path is None:
-            raise ApiError(404, "not_found", messages.NOT_FOUND)
-        media = _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-        return FileResponse(path, media_type=media, headers=PAGE_HEADERS)
+        return pages.static(static_files, name)
 
     return router
 
