@@ -6,12 +6,9 @@ service. Screenshots go to var/artifacts/."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from browser_helpers import chromium, run_records
 from e2e_helpers import say
 
 from records import case_store, staff_users, tickets
-from records.client import async_client
 from records.service_hours import ServiceSettings, local
 from records.ticket_model import TicketStatus
 
@@ -35,26 +32,16 @@ CODE_RE = re.compile(r"预约码：([2-9A-Z]{6})")
 
 
 def make_staff_user(redis_url: str, username: str) -> None:
-    async def main() -> None:
-        client = async_client(redis_url)
-        try:
-            if await staff_users.get_user(client, username) is None:
-                await staff_users.create_user(client, username, PASSWORD, "赵工")
-        finally:
-            await client.aclose()
+    async def create(client: Any) -> None:
+        if await staff_users.get_user(client, username) is None:
+            await staff_users.create_user(client, username, PASSWORD, "赵工")
 
-    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API owns this thread's loop
-        pool.submit(asyncio.run, main()).result()
+    run_records(redis_url, create)
 
 
 @pytest.fixture()
 def page(stack) -> Iterator[Any]:
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed: run 'make setup-test'.")
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -62,7 +49,6 @@ def page(stack) -> Iterator[Any]:
             yield page
         finally:
             context.close()
-            browser.close()
 
 
 def inbox_until(gateway: httpx.Client, sender: str, after: str | None, want: str, seconds: float = 30) -> tuple[dict, str]:

@@ -7,24 +7,21 @@ screen, the browser storage and the session, and a new sender id is used; the ac
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 import redis
+from browser_helpers import chromium, run_records
 
 from bot.checklist_links import qr_svg
 from bot.kiosk.session import session_key
 from bot.messages import KIOSK_LEFT_NOTE
 from records import checklist_links, staff_queue, tickets
-from records.client import async_client
 from records.ticket_model import TicketStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -34,31 +31,10 @@ ARTIFACTS = ROOT / "var" / "artifacts" / "kiosk"
 T = TypeVar("T")
 
 
-def run_records(redis_url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    async def main() -> T:
-        client = async_client(redis_url, max_connections=4)
-        try:
-            return await work(client)
-        finally:
-            await client.aclose()
-
-    # Playwright's sync API keeps an event loop running in this thread: use another one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
-
-
 @pytest.fixture(scope="module")
 def browser(stack) -> Iterator[Any]:
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium); no browser is downloaded")
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

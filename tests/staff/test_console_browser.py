@@ -5,19 +5,16 @@ anonymous visit gets the login. Screenshots go to var/artifacts/."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import redis
+from browser_helpers import chromium, run_records
 from staff_helpers import PASSWORD, new_ticket
 
 from records import staff_users
-from records.client import async_client
 from records.handback import add_citizen_message
 from records.inbox import read_inbox
 from records.ticket_model import TicketStatus
@@ -31,27 +28,9 @@ XSS = "<img src=x onerror=alert(1)>"
 T = TypeVar("T")
 
 
-def run_records(redis_url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    async def main() -> T:
-        client = async_client(redis_url, max_connections=4)
-        try:
-            return await work(client)
-        finally:
-            await client.aclose()
-
-    # Playwright's sync API keeps an event loop running in this thread: use another one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
-
-
 @pytest.fixture()
 def browser_page(gateway_url: str) -> Iterator[Any]:
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed: run 'make setup-test'.")
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(10_000)
@@ -59,7 +38,6 @@ def browser_page(gateway_url: str) -> Iterator[Any]:
             yield page
         finally:
             context.close()
-            browser.close()
 
 
 def test_console_end_to_end(gateway_url: str, redis_url: str, redis_client: redis.Redis, browser_page: Any) -> None:
