@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from knowledge.sentences import sentences
+
 if TYPE_CHECKING:  # pragma: no cover
     from knowledge.service import KnowledgeService
 
@@ -260,7 +262,6 @@ _MASK_RES = [
     re.compile(r"\d+(\.\d+)?\s*(万元|元|块钱|块|万|千|百|%|％|平方米?|平米|岁|天|个?月|公里|米)"),  # amounts
     re.compile(r"0{3,}[-\s]?0+|\d{5,}"),  # 0000-00000000, phone numbers, ID-like digit runs
 ]
-_SENTENCE_RE = re.compile(r"(?<=[。！？!?；;\n])")
 _CONTENT_RE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 _QUESTION_END = re.compile(r"[？?]\s*$|吗[？?。！]?\s*$|呢[？?。]?\s*$")
 
@@ -276,11 +277,6 @@ def clean(text: str) -> str:
 
 def content_len(text: str) -> int:
     return len(_CONTENT_RE.findall(text))
-
-
-def sentences(text: str) -> list[str]:
-    """A simple splitter at 。！？!?；; and new lines (a spaCy pipeline is a later step)."""
-    return [s.strip() for s in _SENTENCE_RE.split(text) if s.strip()]
 
 
 def asking_sentences(text: str) -> list[str]:

@@ -77,16 +77,18 @@ def build_app(secret: str):  # -> sanic.Sanic (imported lazily: rasa_sdk is slow
 
 
 def warm_knowledge() -> None:
-    """Load the knowledge service (catalogue, index, sentence-transformers model: about 10 s) in a
+    """Load the knowledge service (catalogue, index, sentence-transformers model: about 10 s; spaCy) in a
     background thread while the server starts, so the first person does not wait for it. A failure
     here is only logged: the first action that needs the service tries again and says sorry."""
     import threading
 
     def load() -> None:
         from actions import knowledge_client
+        from knowledge import sentences
 
         try:
             knowledge_client.service_factory()
+            sentences.warm()  # spaCy, for the first long message
         except Exception:  # noqa: BLE001 (logged; the actions report it to the person)
             logging.getLogger("actions_serve").exception("knowledge service could not be loaded ahead")
 

@@ -1,9 +1,10 @@
-"""Check that NLU examples are annotated exactly as RegexEntityExtractor will extract them.
+"""Check that NLU examples are annotated exactly as the pipeline's extractors will extract them.
 
-The extractor finds towns, person groups, phones, ratings, theme codes, official one-thing names and
-applicant roles from the lookup tables and regexes in data/nlu (no word boundaries: Chinese has no
-spaces). An example whose annotation differs from what the extractor finds teaches nothing and
-shows up as an entity error in `rasa test nlu`.
+RegexEntityExtractor finds phones, ratings, theme codes and applicant roles from the regexes in
+data/nlu (no word boundaries: Chinese has no spaces); spaCy's EntityRuler
+(rasa_components/spacy_pipeline.py) finds towns, person groups and official one-thing names from
+the lookup tables, longest match first, never overlapping. An example whose annotation differs from
+what the extractors find teaches nothing and shows up as an entity error in `rasa test nlu`.
 
 Run with the Rasa venv:  .venv/rasa/bin/python scripts/check_nlu_entities.py [FILE_OR_DIR ...]
 (default: data/nlu and tests/nlu). Exit 1 and one line per mismatch when any are found.
@@ -23,6 +24,37 @@ from rasa.nlu.utils import pattern_utils
 from rasa.shared.nlu.training_data.loading import load_data
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rasa_components import spacy_pipeline  # noqa: E402
+
+_NLP = None
+
+
+def ruler_spans(text: str, names: set[str] | None = None) -> set[tuple[int, int, str]]:
+    """What the spaCy EntityRuler finds in ``text`` (only ``names`` when given)."""
+    global _NLP
+    if _NLP is None:
+        _NLP = spacy_pipeline.build()
+    return {s for s in spacy_pipeline.entities(_NLP, text) if names is None or s[2] in names}
+
+
+def predicted(patterns: list[dict], text: str, ruler: set[str] | None = None) -> set[tuple[int, int, str]]:
+    """The regexes' matches plus the ruler's spans (of ``ruler`` labels; all when None)."""
+    found = {
+        (m.start(), m.end(), p["name"])
+        for p in patterns
+        for m in re.finditer(p["pattern"], text, flags=re.IGNORECASE)
+        if m.end() > m.start()
+    }
+    return found | ruler_spans(text, ruler)
+
+
+def regex_patterns(training, only_entities: bool) -> list[dict]:  # noqa: ANN001 - Rasa TrainingData
+    """The regexes RegexEntityExtractor uses (config.yml: lookups off, regexes on)."""
+    return pattern_utils.extract_patterns(
+        training, use_lookup_tables=False, use_regexes=True, use_only_entities=only_entities, use_word_boundaries=False
+    )
 
 
 def mismatches(patterns: list[dict], path: Path) -> list[str]:
@@ -30,11 +62,7 @@ def mismatches(patterns: list[dict], path: Path) -> list[str]:
     for message in load_data(str(path)).intent_examples:
         text = message.get("text")
         gold = {(e["start"], e["end"], e["entity"]) for e in message.get("entities") or []}
-        pred = {
-            (m.start(), m.end(), p["name"])
-            for p in patterns
-            for m in re.finditer(p["pattern"], text, flags=re.IGNORECASE)
-        }
+        pred = predicted(patterns, text)
         if gold != pred:
             missing = sorted(text[s:e] + f"({n})" for s, e, n in pred - gold)
             extra = sorted(text[s:e] + f"({n})" for s, e, n in gold - pred)
@@ -46,7 +74,7 @@ ANNOTATION = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
 EXAMPLE_LINE = re.compile(r"^(\s*- )(.+)$")
 
 
-def annotate_line(raw: str, patterns: list[dict]) -> str:
+def annotate_line(raw: str, patterns: list[dict], ruler: set[str] | None = None) -> str:
     """``raw`` (an example as written, annotations included) with every match of ``patterns``
     that lies in plain text, outside the existing annotations, annotated as ``[text](entity)``."""
     plain, positions, taken = [], [], []  # plain text; its raw offsets; annotated plain spans
@@ -64,12 +92,7 @@ def annotate_line(raw: str, patterns: list[dict]) -> str:
         plain.append(raw[i])
         positions.append(i)
     text = "".join(plain)
-    spans = sorted(
-        (m.start(), m.end(), p["name"])
-        for p in patterns
-        for m in re.finditer(p["pattern"], text, flags=re.IGNORECASE)
-        if m.end() > m.start()
-    )
+    spans = sorted(predicted(patterns, text, ruler))
     out = raw
     for start, end, name in reversed(_non_overlapping(spans, taken)):
         lo, hi = positions[start], positions[end - 1] + 1
@@ -85,7 +108,7 @@ def _non_overlapping(spans: list[tuple[int, int, str]], taken: list[tuple[int, i
     return kept
 
 
-def fix_file(path: Path, patterns: list[dict]) -> int:
+def fix_file(path: Path, patterns: list[dict], ruler: set[str] | None = None) -> int:
     """Annotate ``patterns``' matches in the example lines of ``path``; the number of lines changed."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     changed, in_examples = 0, False
@@ -100,7 +123,7 @@ def fix_file(path: Path, patterns: list[dict]) -> int:
         m = EXAMPLE_LINE.match(line.rstrip("\n"))
         if not in_examples or not m:
             continue
-        new = m.group(1) + annotate_line(m.group(2), patterns) + ("\n" if line.endswith("\n") else "")
+        new = m.group(1) + annotate_line(m.group(2), patterns, ruler) + ("\n" if line.endswith("\n") else "")
         if new != line:
             lines[i] = new
             changed += 1
@@ -121,21 +144,11 @@ def main(argv: list[str]) -> int:
     targets = [Path(a) for a in argv] or [ROOT / "data" / "nlu", ROOT / "tests" / "nlu"]
     files = [f for t in targets for f in (sorted(t.rglob("*.yml")) if t.is_dir() else [t])]
     if fix:
-        every = pattern_utils.extract_patterns(
-            load_data(str(ROOT / "data" / "nlu")),
-            use_lookup_tables=True,
-            use_regexes=True,
-            use_only_entities=False,
-            use_word_boundaries=False,
-        )
-        chosen = [p for p in every if p["name"] in fix]
+        chosen = [p for p in regex_patterns(load_data(str(ROOT / "data" / "nlu")), False) if p["name"] in fix]
         for f in files:
-            if n := fix_file(f, chosen):
+            if n := fix_file(f, chosen, fix & set(spacy_pipeline.LABELS)):
                 print(f"{f}: annotated {n} examples")
-    training = load_data(str(ROOT / "data" / "nlu"))
-    patterns = pattern_utils.extract_patterns(
-        training, use_lookup_tables=True, use_regexes=True, use_only_entities=True, use_word_boundaries=False
-    )
+    patterns = regex_patterns(load_data(str(ROOT / "data" / "nlu")), True)
     problems = [line for f in files for line in mismatches(patterns, f)]
     for line in problems:
         print(line)

@@ -107,6 +107,12 @@ if [[ "$WITH_BROWSER" == 1 ]]; then
   dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || apt_try fonts-wqy-microhei-is-a-package fonts-wqy-microhei
 fi
 
+# --- spaCy pipeline -------------------------------------------------------------------------
+# config.yml's SpacyNLP loads var/spacy/zh_yijianshi: a blank zh pipeline whose EntityRuler holds
+# the NLU lookups (towns, person groups, one-thing names). Rebuilt only when they changed.
+.venv/rasa/bin/python -m rasa_components.spacy_pipeline >var/log/spacy-pipeline.log 2>&1 \
+  || { tail -n 20 var/log/spacy-pipeline.log >&2; die "Building the spaCy pipeline failed; the log is in var/log/spacy-pipeline.log."; }
+
 # --- Rasa model -----------------------------------------------------------------------------
 # Retrain only when what the model is made of changed. The hash names the model file.
 MODEL_INPUTS=(config.yml domain.yml $(find data knowledge/lexicon rasa_components -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' -o -name '*.py' \) | sort))

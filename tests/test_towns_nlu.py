@@ -1,25 +1,24 @@
 """Every town, township and farm of the county is found by its full and its spoken short name,
-read the way Rasa's RegexEntityExtractor reads ``data/nlu/towns.yml``: the lookup joined into one
-alternation in file order, then EntitySynonymMapper."""
+read the way the Rasa pipeline reads ``data/nlu/towns.yml``: spaCy's EntityRuler built from the
+lookup (rasa_components/spacy_pipeline.py, the pipeline SpacyEntityExtractor uses), then
+EntitySynonymMapper's synonyms."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from actions.places import TOWNS, short_town
+from rasa_components import spacy_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _town_reader():
+    nlp = spacy_pipeline.build()
     nlu = yaml.safe_load((ROOT / "data" / "nlu" / "towns.yml").read_text(encoding="utf-8"))["nlu"]
-    lookup = next(b for b in nlu if b.get("lookup") == "town")
-    elements = [line.removeprefix("- ").strip() for line in lookup["examples"].splitlines() if line.strip()]
-    pattern = re.compile("(" + "|".join(map(re.escape, elements)) + ")", re.IGNORECASE)
     synonyms = {
         line.removeprefix("- ").strip(): block["synonym"]
         for block in nlu
@@ -29,7 +28,8 @@ def _town_reader():
     }
 
     def read(text: str) -> list[str]:
-        return [synonyms.get(m.group(0), m.group(0)) for m in pattern.finditer(text)]
+        found = [text[s:e] for s, e, label in spacy_pipeline.entities(nlp, text) if label == "town"]
+        return [synonyms.get(t, t) for t in found]
 
     return read
 
@@ -50,3 +50,18 @@ def test_a_name_that_starts_another_is_not_cut_short() -> None:
     assert READ("我屋在河伯岭那边") == ["河伯岭国有林场"]
     assert READ("我住河伯") == ["河伯乡"]
     assert READ("我住五峰铺") == ["五峰铺镇"]
+
+
+def test_the_longest_name_wins_whatever_the_order_of_the_patterns() -> None:
+    """The lookup alternation this replaced needed 五峰铺林场 listed before 五峰铺; the ruler does not."""
+    patterns = [{"label": "town", "pattern": "五峰铺"}, {"label": "town", "pattern": "五峰铺林场"}]
+    nlp = spacy_pipeline.build(patterns)
+    assert spacy_pipeline.entities(nlp, "我在五峰铺林场上班") == [(2, 7, "town")]
+    assert spacy_pipeline.entities(nlp, "我住五峰铺") == [(2, 5, "town")]
+
+
+def test_masked_text_and_lowercase_names() -> None:
+    nlp = spacy_pipeline.build()
+    assert spacy_pipeline.entities(nlp, "我住在****镇，电话1**********") == []
+    things = [label for _, _, label in spacy_pipeline.entities(nlp, "我想办新生儿出生一件事")]
+    assert things == ["thing"]

@@ -25,11 +25,14 @@ sys.path.insert(0, str(ROOT))
 from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
 from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
 from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor  # noqa: E402
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer  # noqa: E402
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer  # noqa: E402
+from rasa.nlu.utils.spacy_utils import SpacyNLP  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
+from rasa_components import spacy_pipeline  # noqa: E402
 from rasa_components.long_message import LongMessageRouter  # noqa: E402
 from rasa_components.tfidf_linear import SoftmaxCalibrated, TfidfLinearIntentClassifier  # noqa: E402
 
@@ -183,6 +186,41 @@ def test_short_messages_kept_intents_and_payloads_are_left_alone() -> None:
         assert "min_chars" in str(exc)
     else:
         raise AssertionError("min_chars 0 was accepted")
+
+
+def test_spacy_entity_ruler_runs_in_rasa() -> None:
+    """The pipeline built from the NLU lookups, saved, loaded by Rasa's SpacyNLP and read by
+    SpacyEntityExtractor, as config.yml has it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "zh_pipeline"
+        assert spacy_pipeline.ensure_built(out) is True
+        assert spacy_pipeline.ensure_built(out) is False  # same patterns: not rebuilt
+        storage = LocalModelStorage(Path(tmp) / "storage")
+        nlp_config = {**SpacyNLP.get_default_config(), "model": str(out)}
+        spacy_nlp = SpacyNLP.create(nlp_config, storage, Resource("spacy_nlp"), _context())
+        config = {**SpacyEntityExtractor.get_default_config(), "dimensions": list(spacy_pipeline.LABELS)}
+        extractor = SpacyEntityExtractor.create(config, storage, Resource("spacy_ner"), _context())
+        texts = ["我在五峰铺林场上班，老倌子想办新生儿出生一件事", "我住在****镇，身份证43**************"]
+        messages = [Message(data={"text": t}) for t in texts]
+        extractor.process(spacy_nlp.process(messages, spacy_nlp.provide()), spacy_nlp.provide())
+        found = [(e["value"], e["entity"], e["extractor"]) for e in messages[0].get("entities")]
+        assert [(v, n) for v, n, _ in found] == [("五峰铺林场", "town"), ("新生儿出生一件事", "thing")], found
+        assert {x for _, _, x in found} == {"SpacyEntityExtractor"}
+        assert messages[1].get("entities") == []
+
+
+def test_spacy_pipeline_changes_with_its_patterns() -> None:
+    patterns = spacy_pipeline.lookup_patterns()
+    assert {p["label"] for p in patterns} == set(spacy_pipeline.LABELS)
+    assert {"label": "town", "pattern": "塘渡口"} in patterns
+    fewer = patterns[1:]
+    assert spacy_pipeline.patterns_hash(fewer) != spacy_pipeline.patterns_hash(patterns)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "p"
+        spacy_pipeline.build(fewer).to_disk(out)
+        assert spacy_pipeline.saved_hash(out) == spacy_pipeline.patterns_hash(fewer)
+        assert spacy_pipeline.ensure_built(out) is True  # the NLU lookups differ from what is saved
+        assert spacy_pipeline.saved_hash(out) == spacy_pipeline.patterns_hash(patterns)
 
 
 def main() -> int:
