@@ -51,7 +51,8 @@ bench: setup  ## chat turn benchmark against the stock moodbot baseline
 bench-search: setup  ## knowledge search latency
 	@HF_HUB_OFFLINE=1 $(APP_PY) bench/search_latency.py
 
-eval-real: setup  ## issue 13's figures on the realistic citizen messages: resolve() on dev and test, then end to end through /api/chat on test
+eval-real: setup  ## issue 13's figures on the realistic citizen messages: the two annotators' agreement on test, resolve() on dev and test, then end to end through /api/chat on test
+	@$(APP_PY) -m knowledge.eval.agreement
 	@HF_HUB_OFFLINE=1 $(APP_PY) -m knowledge.eval.real --eval --split dev
 	@HF_HUB_OFFLINE=1 $(APP_PY) -m knowledge.eval.real --eval --split test
 	@HF_HUB_OFFLINE=1 $(APP_PY) scripts/eval_real_e2e.py --split test --json var/results/eval-real-e2e.json
