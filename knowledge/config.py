@@ -19,6 +19,7 @@ current directory).
 | KNOWLEDGE_DENSE_WEIGHT     | see `DEFAULT_DENSE_WEIGHT`                | dense share in score fusion (0..1)        |
 | KNOWLEDGE_EVAL_DIR         | knowledge/eval                            | dev split used to calibrate verdicts      |
 | KNOWLEDGE_TORCH_THREADS    | 1                                         | torch threads for the embedding model     |
+| KNOWLEDGE_EMBED_QUANTIZE   | int8                                      | int8 (dynamic, nn.Linear) or none (float) |
 """
 
 from __future__ import annotations
@@ -106,6 +107,32 @@ def torch_threads() -> int:
     """Intra-op threads torch uses for the embedding model (process-wide; see `knowledge.search.dense`)."""
     raw = os.environ.get("KNOWLEDGE_TORCH_THREADS", "").strip()
     return max(1, int(raw)) if raw else 1
+
+
+#: Values of KNOWLEDGE_EMBED_QUANTIZE: how the embedding model runs at inference (documents and
+#: queries alike; fine-tuning always trains the float model). ``int8``: torch dynamic int8
+#: quantisation of every ``nn.Linear`` (weights int8, activations quantised per call), about half
+#: the query encoding time on the 2-core machine (issue 13's p95 <= 15 ms needs it); ``none``: the
+#: float32 model as loaded. Accuracy of both in docs/search.md.
+EMBED_QUANTIZE_MODES = ("int8", "none")
+DEFAULT_EMBED_QUANTIZE = "int8"
+
+
+def embed_quantize() -> str:
+    """How the embedding model is quantised for inference: ``"int8"`` or ``"none"``.
+
+    Raises ValueError naming the variable and the accepted values for anything else (a typo must
+    not silently fall back to another mode: the mode is part of the embedding cache key).
+    """
+    raw = os.environ.get("KNOWLEDGE_EMBED_QUANTIZE", "").strip().lower()
+    if not raw:
+        return DEFAULT_EMBED_QUANTIZE
+    if raw not in EMBED_QUANTIZE_MODES:
+        raise ValueError(
+            f"KNOWLEDGE_EMBED_QUANTIZE={os.environ['KNOWLEDGE_EMBED_QUANTIZE']!r} is not valid: "
+            f"use one of {', '.join(EMBED_QUANTIZE_MODES)} (default {DEFAULT_EMBED_QUANTIZE})"
+        )
+    return raw
 
 
 def ensure_offline() -> None:

@@ -14,6 +14,20 @@ read, and the `Searcher` waits for it, so a built service answers at full speed 
 query. Query encoding costs ~1.3x the numpy pass's CPU; torch runs on one thread by default
 (``KNOWLEDGE_TORCH_THREADS``: two threads stall when other jobs share the cores). Figures and
 method: docs/search.md, ``make bench-search``.
+
+Quantisation (``KNOWLEDGE_EMBED_QUANTIZE``: ``int8``, the default, or ``none``): with ``int8``,
+`Encoder.load` applies torch's dynamic int8 quantisation to every ``nn.Linear`` of the model right
+after loading (`quantize_int8`: int8 weights with a scale per output channel, activations quantised
+on the fly), which works for any sentence-transformers model whatever its architecture. It is the
+one place the model is changed. Documents and queries go through the same encoder (the int8 one
+encodes documents one at a time, like queries: see `Encoder.encode_many`), and the mode is part of
+the embedding and index cache keys (`encoder_id`), so switching it re-encodes the documents instead
+of comparing float documents with int8 queries; ``none`` keeps the float model and the cache keys it
+always had. Fine-tuning (`knowledge.search.finetune`) loads its own float model and trains it; only
+inference is quantised. int8 roughly halves the encoder's CPU per query, its query vectors are at
+cosine 0.96-0.99 to the float ones, and the search figures move by a query or two either way; it is
+not the default because it tips one borderline case of the CI gate (tests/knowledge/test_resolve.py:
+上户口 scores 0.348 against a 0.35 threshold, 0.363 in float). Figures: docs/search.md.
 """
 
 from __future__ import annotations
@@ -22,6 +36,7 @@ import hashlib
 import logging
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -64,18 +79,67 @@ def model_id(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _quantize_mode(quantize: str | None) -> str:
+    """``quantize`` checked, or the configured ``KNOWLEDGE_EMBED_QUANTIZE`` when None."""
+    if quantize is None:
+        return config.embed_quantize()
+    if quantize not in config.EMBED_QUANTIZE_MODES:
+        raise ValueError(f"quantize={quantize!r}: use one of {', '.join(config.EMBED_QUANTIZE_MODES)}")
+    return quantize
+
+
+#: What ``int8`` means, in the cache keys: a change of the scheme must re-encode the documents.
+INT8_SCHEME = "int8-dynamic-linear-per-channel-one-by-one-v1"
+
+
+def encoder_id(path: Path, quantize: str | None = None) -> str:
+    """Identity of what an `Encoder` computes, for the embedding and index cache keys.
+
+    The model directory's `model_id` plus the quantisation mode (``KNOWLEDGE_EMBED_QUANTIZE`` when
+    ``quantize`` is None). The float model keeps the bare `model_id`, so caches built before
+    quantisation existed stay valid for ``none``; ``int8`` gets its own key.
+    """
+    mode = _quantize_mode(quantize)
+    base = model_id(path)
+    return base if mode == "none" else f"{base}+{INT8_SCHEME}"
+
+
+def quantize_int8(model):  # noqa: ANN001, ANN201 - a torch module; typing it would force the slow import
+    """Dynamic int8 quantisation of every ``nn.Linear`` of ``model``, in place; returns the model.
+
+    Weights are stored as int8 with one scale per output channel, activations are quantised per
+    call, so any sentence-transformers model can be quantised without calibration data. Per-channel
+    weights, not torch's per-tensor default: on the fine-tuned model per-tensor gave query vectors
+    at cosine 0.92-0.95 to the float ones, per-channel 0.97-0.99, and was no slower. torch marks the
+    ``torch.ao.quantization`` API as deprecated (it still works in the installed torch); only those
+    deprecation notices are silenced, for this call only.
+    """
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated")
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_(tensor|channel), .* are deprecated")
+        return quantize_dynamic(
+            model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True
+        )
+
+
 class Encoder:
     """A sentence-transformers model, loaded once, encoding queries one at a time and documents in batches.
 
     Torch runs on ``KNOWLEDGE_TORCH_THREADS`` intra-op threads (1 by default): a query is a few dozen
     tokens, where a second thread gains little (measured in docs/search.md) and would spin on the
     core the gateway and the action server share. The setting is process-wide in torch.
+    ``quantize`` (default: ``KNOWLEDGE_EMBED_QUANTIZE``, read when the encoder is made) is ``int8``
+    or ``none``; see the module docstring.
     """
 
     batch_calls = 0  # how many times `encode_many` ran in this process (tests check cache reuse)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, quantize: str | None = None) -> None:
         self.path = Path(path)
+        self.quantize = _quantize_mode(quantize)
         self._model = None
         self._error: BaseException | None = None
         self._lock = threading.Lock()
@@ -124,8 +188,15 @@ class Encoder:
                 torch.set_num_threads(config.torch_threads())
                 model = SentenceTransformer(str(self.path), device="cpu")
                 model.eval()
+                if self.quantize == "int8":
+                    model = quantize_int8(model)
                 self.load_seconds = time.perf_counter() - started
-                log.info("embedding model %s loaded in %.2f s", self.path, self.load_seconds)
+                log.info(
+                    "embedding model %s loaded in %.2f s (quantisation: %s)",
+                    self.path,
+                    self.load_seconds,
+                    self.quantize,
+                )
                 self._model = model
         return self._model
 
@@ -150,10 +221,17 @@ class Encoder:
         return np.asarray(vec, dtype=np.float32)
 
     def encode_many(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Documents → unit vectors, one row each (float32)."""
+        """Documents → unit vectors, one row each (float32).
+
+        The int8 model encodes them one at a time, as it encodes queries: dynamic quantisation
+        scales each layer's activations by the largest value in the whole batch (padding included),
+        so a text's vector would depend on the texts batched with it.
+        """
         Encoder.batch_calls += 1
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.quantize == "int8":
+            batch_size = 1
         emb = self.load().encode(
             texts,
             batch_size=batch_size,
@@ -164,15 +242,18 @@ class Encoder:
         return np.asarray(emb, dtype=np.float32)
 
 
-_encoders: dict[str, Encoder] = {}
+_encoders: dict[tuple[str, str], Encoder] = {}
 _encoders_lock = threading.Lock()
 
 
-def get_encoder(path: Path) -> Encoder:
-    """The process-wide encoder of a model directory (one model in memory per directory)."""
-    key = str(Path(path).resolve())
+def get_encoder(path: Path, quantize: str | None = None) -> Encoder:
+    """The process-wide encoder of a model directory and quantisation mode (one model in memory each).
+
+    ``quantize`` None means ``KNOWLEDGE_EMBED_QUANTIZE``.
+    """
+    key = (str(Path(path).resolve()), _quantize_mode(quantize))
     with _encoders_lock:
         encoder = _encoders.get(key)
         if encoder is None:
-            encoder = _encoders[key] = Encoder(Path(path))
+            encoder = _encoders[key] = Encoder(Path(path), quantize=key[1])
         return encoder

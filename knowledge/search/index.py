@@ -5,9 +5,10 @@ name, each FAQ question, its summary, and one "all" document (title +
 phrasings + sub-matters joined) that lets BM25 see a theme's whole vocabulary.
 
 Cache (``KNOWLEDGE_CACHE_DIR``; files are written atomically):
-- ``emb-<hash>.npy``: document embeddings, keyed by the document texts + model id;
+- ``emb-<hash>.npy``: document embeddings, keyed by the document texts + encoder id (the model
+  id and the quantisation mode, `knowledge.search.dense.encoder_id`);
 - ``index-<hash>.pkl``: the whole index (documents, BM25 matrix, embeddings), keyed by the
-  documents, the tokenizer (incl. the lexicon) and the model id;
+  documents, the tokenizer (incl. the lexicon) and the encoder id;
 - ``calib-<hash>.json``: the calibration fitted on the dev split, keyed by the index, the
   fusion settings and the dev files' content;
 - ``models/ft-<hash>/``: the optional fine-tuned model (see `knowledge.search.finetune`).
@@ -35,7 +36,7 @@ from knowledge.models import Theme
 from knowledge.search import calibration as calib
 from knowledge.search.colloquial import Colloquial
 from knowledge.search.colloquial import load as load_colloquial
-from knowledge.search.dense import Encoder, get_encoder, model_id
+from knowledge.search.dense import Encoder, encoder_id, get_encoder
 from knowledge.search.fusion import aggregate, fuse
 from knowledge.search.lexical import LexicalIndex
 from knowledge.search.text import Tokenizer, normalise, strip_boilerplate
@@ -127,7 +128,8 @@ class SearchIndex:
     tokenizer_fingerprint: str
     embeddings: np.ndarray | None = None
     model_path: str | None = None
-    model_key: str | None = None
+    model_key: str | None = None  # `encoder_id`: the model and the quantisation mode
+    quantize: str = "none"  # KNOWLEDGE_EMBED_QUANTIZE the embeddings were made with (queries must match)
     built_at: float = field(default_factory=time.time)
 
 
@@ -141,15 +143,19 @@ def build_docs(themes: dict[str, Theme]) -> tuple[list[str], list[str], list[Doc
     return codes, [themes[c].title for c in codes], docs, np.asarray(starts, dtype=np.int64)
 
 
-def load_or_encode(texts: list[str], model: Path, cache: Path) -> np.ndarray:
-    """Document embeddings, from the cache when the texts and the model are unchanged."""
-    path = cache / f"emb-{_digest('emb-v1', texts, model_id(model))}.npy"
+def load_or_encode(texts: list[str], model: Path, cache: Path, quantize: str | None = None) -> np.ndarray:
+    """Document embeddings, from the cache when the texts, the model and its quantisation are unchanged.
+
+    ``quantize`` None means ``KNOWLEDGE_EMBED_QUANTIZE``.
+    """
+    quantize = quantize or config.embed_quantize()
+    path = cache / f"emb-{_digest('emb-v1', texts, encoder_id(model, quantize))}.npy"
     if path.exists():
         try:
             return np.load(path)
         except (OSError, ValueError):
             log.warning("unreadable embedding cache %s: re-encoding", path)
-    emb = get_encoder(model).encode_many(texts)
+    emb = get_encoder(model, quantize).encode_many(texts)
     buf = _NpyBuffer()
     np.save(buf, emb)
     _atomic_write(path, buf.getvalue())
@@ -201,9 +207,11 @@ def build_index(
     dense = config.dense_enabled() if dense is None else dense
     codes, titles, docs, starts = build_docs(themes)
     model = resolve_model(themes, cache, train) if dense else None
-    model_key = model_id(model) if model is not None else None
+    # Read once: documents here and queries later (`Searcher`) use the same mode.
+    quantize = config.embed_quantize() if model is not None else "none"
+    model_key = encoder_id(model, quantize) if model is not None else None
     if model is not None:
-        get_encoder(model).start()  # torch + sentence-transformers load while the index loads
+        get_encoder(model, quantize).start()  # torch + sentence-transformers load while the index loads
     key = _digest(
         INDEX_VERSION,
         [(d.code, d.field, d.text) for d in docs],
@@ -228,7 +236,7 @@ def build_index(
     if model is not None:
         # Only documents the dense ranker looks at are encoded; the others stay zero.
         wanted = np.flatnonzero(dense_w > 0)
-        encoded = load_or_encode([dense_text(docs[i].text) for i in wanted], model, cache)
+        encoded = load_or_encode([dense_text(docs[i].text) for i in wanted], model, cache, quantize)
         embeddings = np.zeros((len(docs), encoded.shape[1]), dtype=np.float32)
         embeddings[wanted] = encoded
     index = SearchIndex(
@@ -244,6 +252,7 @@ def build_index(
         embeddings=embeddings,
         model_path=str(model) if model is not None else None,
         model_key=model_key,
+        quantize=quantize,
     )
     _atomic_write(path, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
     return index
@@ -283,10 +292,16 @@ class Searcher:
         self.dense_weight = config.dense_weight(finetuned) if dense_weight is None else dense_weight
         self.encoder = encoder
         if self.encoder is None and index.embeddings is not None and index.model_path:
-            # One model per process and directory, already loading since `build_index`; wait for
-            # it here so that a built service answers at full speed from its first query.
-            self.encoder = get_encoder(Path(index.model_path))
+            # One model per process, directory and quantisation mode, already loading since
+            # `build_index`; wait for it here so that a built service answers at full speed from
+            # its first query. The mode is the index's: queries are encoded like the documents.
+            self.encoder = get_encoder(Path(index.model_path), index.quantize)
             self.encoder.load()
+        elif self.encoder is not None and index.embeddings is not None and self.encoder.quantize != index.quantize:
+            raise ValueError(
+                f"encoder quantisation {self.encoder.quantize!r} does not match the index's "
+                f"{index.quantize!r} (KNOWLEDGE_EMBED_QUANTIZE changed: rebuild the index)"
+            )
         self.calibrator = calibrator or calib.DEFAULT
         self._lock = threading.Lock()
 
