@@ -110,6 +110,7 @@ def main() -> int:
         agents[m] = Agent.load(m)
         out[m]["load_s"] = round(time.perf_counter() - t0, 2)
     loop = asyncio.new_event_loop()
+    spans: dict[str, set] = {}
     for r in range(args.rounds + 1):  # round 0 warms up and gives the results
         for m, agent in agents.items():
             res_b, tb = loop.run_until_complete(parse_all(agent, [t for t, _ in blind]))
@@ -122,10 +123,19 @@ def main() -> int:
                 out[m]["real_spans_in_masks"] = sum(
                     1 for x in res_r for e in x.get("entities") or [] if "*" in str(x["text"][e["start"] : e["end"]])
                 )
+                spans[m] = {
+                    (i, e["entity"], e["start"], e["end"], str(e["value"]))
+                    for i, x in enumerate(res_b + res_r)
+                    for e in x.get("entities") or []
+                    if e["entity"] not in SKIP
+                }
             else:
                 out[m]["blind_time"] += tb
                 out[m]["real_time"] += tr
+    first = args.models[0]
     for m in args.models:
+        # every span (message, entity, offsets, value) on both sets, against the first model's
+        out[m]["spans_differing_from_first"] = len(spans[m] ^ spans[first])
         out[m]["blind_time"] = pct(out[m]["blind_time"])
         out[m]["real_time"] = pct(out[m]["real_time"])
     text = json.dumps(out, ensure_ascii=False, indent=1)
