@@ -182,9 +182,7 @@ def test_thresholds_live_only_in_resolve():
 
 
 def test_pair_of_uses_the_thresholds_of_resolve(service):
-    # 新生儿上户口, not a bare 上户口: that one is ambiguous (an adult without a 户口 says it too) and
-    # sits at part_strong itself (0.363 float, 0.348 int8; docs/search.md).
-    assert rs.pair_of(["新生儿上户口", "育儿补贴"], "新生儿上户口和育儿补贴", service) == [BIRTH, SUBSIDY]
+    assert rs.pair_of(["上户口", "育儿补贴"], "上户口和育儿补贴", service) == [BIRTH, SUBSIDY]
     assert rs.pair_of(["上户口"], "上户口", service) is None  # one part: never two
     assert rs.pair_of(["a", "b"], "ab", object()) is None  # no search: no pair
 
