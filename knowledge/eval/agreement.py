@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from knowledge.eval.real import (
     DEFAULT_PATH,
@@ -37,6 +37,7 @@ from knowledge.eval.real import (
     RealMessage,
     catalogue_codes,
     load_messages,
+    validated_entries,
 )
 
 SECOND_PASS_PATH = REAL_DIR / "second_pass.yml"
@@ -83,27 +84,15 @@ def parse_second_pass(
     known_codes = frozenset(codes)
     known_ids = frozenset(all_ids)
     out: list[SecondLabel] = []
-    seen: set[str] = set()
-    for n, item in enumerate(items, start=1):
-        ident = item.get("id", f"#{n}") if isinstance(item, dict) else f"#{n}"
-        try:
-            entry = SecondLabel.model_validate(item)
-        except ValidationError as exc:
-            raise AgreementDataError(f"second-pass entry {ident}: {exc}") from exc
+    entries = validated_entries(items, SecondLabel, known_codes, AgreementDataError, "second-pass entry")
+    for entry in entries:
         if entry.id not in wanted_set:
             where = "a dev-split message" if entry.id in known_ids else "not a message of messages.yml"
             raise AgreementDataError(
                 f"second-pass entry {entry.id}: unknown id ({where}; only test ids belong here)"
             )
-        if entry.id in seen:
-            raise AgreementDataError(f"second-pass entry {entry.id}: duplicate id")
-        seen.add(entry.id)
-        unknown = [c for c in entry.things if c not in known_codes]
-        if unknown:
-            raise AgreementDataError(
-                f"second-pass entry {entry.id}: theme code(s) not in the catalogue: {unknown}"
-            )
         out.append(entry)
+    seen = {e.id for e in out}
     missing = [i for i in wanted if i not in seen]
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")

@@ -22,9 +22,9 @@ import math
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -163,25 +163,35 @@ def catalogue_codes(directory: Path | None = None) -> frozenset[str]:
     return frozenset(p.stem for p in Path(directory).glob("*.yml"))
 
 
-def parse_messages(items: Iterable[dict], codes: Iterable[str] | None = None) -> list[RealMessage]:
-    """Validate raw items (as read from the YAML file) into messages."""
-    known = frozenset(codes) if codes is not None else catalogue_codes()
-    out: list[RealMessage] = []
+Entry = TypeVar("Entry", bound=BaseModel)
+
+
+def validated_entries(
+    items: Iterable[object], model: type[Entry], codes: frozenset[str], error: type[Exception], what: str
+) -> Iterator[Entry]:
+    """Each raw item as ``model`` (which has ``id`` and ``things``), in order; ``error`` naming the
+    entry (``what`` and its id or position) for an invalid one, a repeated id or an unknown code."""
     seen: set[str] = set()
     for n, item in enumerate(items, start=1):
         ident = item.get("id", f"#{n}") if isinstance(item, dict) else f"#{n}"
         try:
-            msg = RealMessage.model_validate(item)
+            entry = model.model_validate(item)
         except ValidationError as exc:
-            raise RealDataError(f"message {ident}: {exc}") from exc
-        if msg.id in seen:
-            raise RealDataError(f"message {msg.id}: duplicate id")
-        seen.add(msg.id)
-        unknown = [c for c in msg.things if c not in known]
+            raise error(f"{what} {ident}: {exc}") from exc
+        key = entry.id  # type: ignore[attr-defined]
+        if key in seen:
+            raise error(f"{what} {key}: duplicate id")
+        seen.add(key)
+        unknown = [c for c in entry.things if c not in codes]  # type: ignore[attr-defined]
         if unknown:
-            raise RealDataError(f"message {msg.id}: theme code(s) not in the catalogue: {unknown}")
-        out.append(msg)
-    return out
+            raise error(f"{what} {key}: theme code(s) not in the catalogue: {unknown}")
+        yield entry
+
+
+def parse_messages(items: Iterable[dict], codes: Iterable[str] | None = None) -> list[RealMessage]:
+    """Validate raw items (as read from the YAML file) into messages."""
+    known = frozenset(codes) if codes is not None else catalogue_codes()
+    return list(validated_entries(items, RealMessage, known, RealDataError, "message"))
 
 
 def load_messages(
