@@ -53,20 +53,9 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def _time(fn, queries: list[str], rounds: int, cpu: list[float] | None = None) -> list[float]:
-    """Wall-clock seconds per call; with ``cpu``, also the process's CPU seconds per call into it."""
-    for q in queries:
-        fn(q)
-    samples = []
-    for _ in range(rounds):
-        for q in queries:
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            fn(q)
-            samples.append(time.perf_counter() - t0)
-            if cpu is not None:
-                cpu.append(time.process_time() - c0)
-    return samples
+def _time(fn, queries: list[str], rounds: int) -> list[float]:
+    """Wall-clock seconds per call of one function (after one untimed warm-up pass)."""
+    return _time_alternating({"fn": fn}, queries, rounds)["fn"]
 
 
 def _rss_mb() -> float:

@@ -281,23 +281,22 @@ def content_len(text: str) -> int:
     return len(_CONTENT_RE.findall(text))
 
 
+def _asks(sentence: str) -> bool:
+    """A sentence that asks how to get a matter done (``ask`` cues) or ends as a question."""
+    return bool(_patterns()["ask"].search(sentence) or _QUESTION_END.search(sentence))
+
+
 def asking_sentences(text: str) -> list[str]:
     """The sentences of (cleaned) text that ask how to get a matter done (``ask`` cues) or end
     with a question mark."""
-    ask = _patterns()["ask"]
-    return [s for s in sentences(text) if ask.search(s) or _QUESTION_END.search(s)]
+    return [s for s in sentences(text) if _asks(s)]
 
 
 def asking_in_context(text: str, before: int = CONTEXT_SENTENCES) -> list[str]:
     """Each asking sentence with the sentences right before it: "请问要带么子材料去哪里办？" says
     what is asked, the sentence before it says about what (伢子还冇上户口，医保也冇办)."""
     parts = sentences(text)
-    ask = _patterns()["ask"]
-    return [
-        "。".join(parts[max(0, i - before) : i + 1])
-        for i, s in enumerate(parts)
-        if i > 0 and (ask.search(s) or _QUESTION_END.search(s))
-    ]
+    return ["。".join(parts[max(0, i - before) : i + 1]) for i, s in enumerate(parts) if i > 0 and _asks(s)]
 
 
 def focus(text: str, title: str | None = None) -> str:
@@ -559,8 +558,9 @@ def analyse(
     full = f"{title}\n{text}" if title else text
     cleaned = clean(full)
     titles = _titles(service)
-    short = content_len(clean(text)) <= SHORT_CHARS
-    asking = asking_sentences(clean(text))
+    body = clean(text)
+    short = content_len(body) <= SHORT_CHARS
+    asking = asking_sentences(body)
     # A one thing named in a short message, the title, or a sentence that asks (not in a story's
     # account of what was done: "我按你们讲的去办了个人身后一件事，真的只跑了一次").
     where = [cleaned] if short else [clean(title or ""), *asking]
@@ -571,7 +571,7 @@ def analyse(
     # best over these searches (so two sentences about two matters both show).
     best: dict[str, ThemeRef] = {}
     searched, top = foc, -1.0
-    in_context = [] if short else asking_in_context(clean(text))[:MAX_SENTENCE_SEARCHES]
+    in_context = [] if short else asking_in_context(body)[:MAX_SENTENCE_SEARCHES]
     queries = [foc] + ([] if short else asking[:MAX_SENTENCE_SEARCHES]) + in_context
     for query in dict.fromkeys(q for q in queries if q):
         for h in service.search(query, k=5):

@@ -86,9 +86,10 @@ def saved_hash(out: Path) -> str | None:
         return None
 
 
-def ensure_built(out: Path = PIPELINE_DIR) -> bool:
-    """Build and save the pipeline unless the one on disk has the same patterns; True if built."""
-    patterns = lookup_patterns()
+def ensure_built(out: Path = PIPELINE_DIR, patterns: list[dict[str, str]] | None = None) -> bool:
+    """Build and save the pipeline (from the NLU lookups unless ``patterns`` are given) unless the
+    one on disk has the same patterns; True if built."""
+    patterns = lookup_patterns() if patterns is None else patterns
     if not patterns:
         raise SystemExit(f"no lookup patterns for {', '.join(LABELS)} under {NLU_DIR}")
     if saved_hash(out) == patterns_hash(patterns):
@@ -107,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=PIPELINE_DIR)
     args = parser.parse_args(argv)
-    built = ensure_built(args.out)
-    n = len(lookup_patterns())
-    print(f"spaCy pipeline {'built' if built else 'up to date'}: {args.out} ({n} patterns)")
+    patterns = lookup_patterns()
+    built = ensure_built(args.out, patterns)
+    print(f"spaCy pipeline {'built' if built else 'up to date'}: {args.out} ({len(patterns)} patterns)")
     return 0
 
 

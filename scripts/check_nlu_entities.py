@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from rasa.nlu.utils import pattern_utils
@@ -28,15 +29,15 @@ sys.path.insert(0, str(ROOT))
 
 from rasa_components import spacy_pipeline  # noqa: E402
 
-_NLP = None
+
+@lru_cache(maxsize=1)
+def _ruler():  # noqa: ANN202 - spacy.language.Language
+    return spacy_pipeline.build()
 
 
 def ruler_spans(text: str, names: set[str] | None = None) -> set[tuple[int, int, str]]:
     """What the spaCy EntityRuler finds in ``text`` (only ``names`` when given)."""
-    global _NLP
-    if _NLP is None:
-        _NLP = spacy_pipeline.build()
-    return {s for s in spacy_pipeline.entities(_NLP, text) if names is None or s[2] in names}
+    return {s for s in spacy_pipeline.entities(_ruler(), text) if names is None or s[2] in names}
 
 
 def predicted(patterns: list[dict], text: str, ruler: set[str] | None = None) -> set[tuple[int, int, str]]:
@@ -45,7 +46,6 @@ def predicted(patterns: list[dict], text: str, ruler: set[str] | None = None) ->
         (m.start(), m.end(), p["name"])
         for p in patterns
         for m in re.finditer(p["pattern"], text, flags=re.IGNORECASE)
-        if m.end() > m.start()
     }
     return found | ruler_spans(text, ruler)
 
@@ -92,7 +92,7 @@ def annotate_line(raw: str, patterns: list[dict], ruler: set[str] | None = None)
         plain.append(raw[i])
         positions.append(i)
     text = "".join(plain)
-    spans = sorted(predicted(patterns, text, ruler))
+    spans = sorted(span for span in predicted(patterns, text, ruler) if span[1] > span[0])
     out = raw
     for start, end, name in reversed(_non_overlapping(spans, taken)):
         lo, hi = positions[start], positions[end - 1] + 1

@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import sys
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,24 +122,12 @@ def load_second_pass(
 # --------------------------------------------------------------------------- kappa
 
 
-def _kappa_manual(first: Sequence[str], second: Sequence[str], labels: Sequence[str] | None = None) -> float:
-    """Cohen's kappa from the confusion table (fallback without scikit-learn)."""
-    cats = list(labels) if labels is not None else sorted(set(first) | set(second))
-    n = len(first)
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    count_a, count_b = Counter(first), Counter(second)
-    expected = sum(count_a[c] * count_b[c] for c in cats) / (n * n)
-    if expected == 1.0:
-        return 1.0 if observed == 1.0 else 0.0
-    return (observed - expected) / (1.0 - expected)
-
-
 def cohen_kappa(first: Sequence[str], second: Sequence[str], labels: Sequence[str] | None = None) -> float:
-    """Cohen's kappa of two label sequences (scikit-learn's ``cohen_kappa_score`` when installed).
+    """Cohen's kappa of two label sequences (scikit-learn's ``cohen_kappa_score``).
 
     When both annotators used one and the same label for every item the chance
     agreement is 1 and kappa is undefined (0/0); it is returned as 1.0 (perfect
-    agreement), as ``_kappa_manual`` does.
+    agreement).
     """
     if len(first) != len(second):
         raise ValueError(f"length mismatch: {len(first)} vs {len(second)}")
@@ -148,10 +135,8 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str], labels: Sequence[st
         raise ValueError("no items")
     if len(set(first) | set(second)) == 1:
         return 1.0
-    try:
-        from sklearn.metrics import cohen_kappa_score
-    except ImportError:  # pragma: no cover - scikit-learn is in the app venv
-        return _kappa_manual(first, second, labels)
+    from sklearn.metrics import cohen_kappa_score
+
     value = float(cohen_kappa_score(list(first), list(second), labels=list(labels) if labels else None))
     return 1.0 if math.isnan(value) else value
 

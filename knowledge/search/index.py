@@ -148,7 +148,6 @@ def load_or_encode(texts: list[str], model: Path, cache: Path, quantize: str | N
 
     ``quantize`` None means ``KNOWLEDGE_EMBED_QUANTIZE``.
     """
-    quantize = quantize or config.embed_quantize()
     path = cache / f"emb-{_digest('emb-v1', texts, encoder_id(model, quantize))}.npy"
     if path.exists():
         try:

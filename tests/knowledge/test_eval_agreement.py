@@ -11,7 +11,6 @@ from knowledge.eval import agreement
 from knowledge.eval.agreement import (
     SECOND_PASS_PATH,
     AgreementDataError,
-    _kappa_manual,
     cohen_kappa,
     compare,
     load_second_pass,
@@ -49,7 +48,6 @@ def _parse(items: list[dict]) -> list[agreement.SecondLabel]:
 def test_kappa_perfect_agreement_is_one() -> None:
     labels = ["thing", "complaint", "question", "complaint", "chitchat"]
     assert cohen_kappa(labels, labels) == pytest.approx(1.0)
-    assert _kappa_manual(labels, labels) == pytest.approx(1.0)
 
 
 def test_kappa_one_label_only_counts_as_perfect() -> None:
@@ -63,22 +61,6 @@ def test_kappa_textbook_example() -> None:
     first = ["yes"] * 25 + ["no"] * 25
     second = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
     assert cohen_kappa(first, second) == pytest.approx(0.4)
-    assert _kappa_manual(first, second) == pytest.approx(0.4)
-
-
-def test_kappa_fallback_matches_scikit_learn() -> None:
-    first = ["thing", "complaint", "complaint", "question", "suggestion", "bancheng", "complaint", "question"]
-    second = [
-        "thing",
-        "complaint",
-        "suggestion",
-        "question",
-        "complaint",
-        "question",
-        "complaint",
-        "bancheng",
-    ]
-    assert cohen_kappa(first, second, LABELS) == pytest.approx(_kappa_manual(first, second, LABELS))
 
 
 def test_kappa_rejects_unequal_lengths() -> None:
